@@ -1,0 +1,43 @@
+"""Subscription purchase wizard: application factory."""
+import os
+
+from flask import Flask
+
+from . import cli, config, db, errors, i18n, security
+from .extensions import babel, csrf, limiter, login_manager
+
+
+def create_app(test_config=None) -> Flask:
+    """Build the app; each register_* step is one concern."""
+    app = Flask(__name__, instance_relative_config=True, template_folder="../templates", static_folder="../static")
+    os.makedirs(app.instance_path, exist_ok=True)
+    config.load(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    security.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Database, CSRF, login, rate limits and translations."""
+    if app.debug:
+        app.config["SESSION_COOKIE_SECURE"] = False
+        app.config["REMEMBER_COOKIE_SECURE"] = False
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = None  # our server-side login sessions do this job
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """The login pages and the wizard; a host app may mount the wizard under its own prefix."""
+    from . import auth, views
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(views.bp)

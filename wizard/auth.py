@@ -1,0 +1,106 @@
+"""Log in and out with server-side login sessions, so a copied cookie dies at logout."""
+import secrets
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import delete, select
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+from . import db
+from .extensions import limiter, login_manager
+from .models import LoginSession, User
+from .passwords import verify_password
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+@login_manager.user_loader
+def load_user(token: str):
+    """Resolve the cookie's login token to an active user, or nobody once it was revoked."""
+    row = db.session().execute(
+        select(LoginSession, User).join(User).where(LoginSession.token == token, User.active.is_(True))
+    ).first()
+    if row is None:
+        return None
+    user = row.User
+    user.login_token = token
+    return user
+
+
+def start_login_session(user: User) -> None:
+    """Record a fresh login, rotating the session so no earlier cookie carries over."""
+    sess = db.session()
+    token = secrets.token_urlsafe(32)
+    sess.add(LoginSession(token=token, user_id=user.id))
+    sess.commit()
+    session.clear()
+    user.login_token = token
+    login_user(user)
+
+
+def end_login_sessions(user_id: int, token: str | None = None) -> None:
+    """Revoke one login session (logout) or all of a user's (disabling, password change)."""
+    stmt = delete(LoginSession).where(LoginSession.user_id == user_id)
+    if token is not None:
+        stmt = stmt.where(LoginSession.token == token)
+    sess = db.session()
+    sess.execute(stmt)
+    sess.commit()
+
+
+def _email_key() -> str:
+    return "login:" + request.form.get("email", "").strip().lower()
+
+
+def _failed(response) -> bool:
+    return response.status_code == 401
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_IP_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=_email_key, methods=["POST"], deduct_when=_failed
+)
+def login():
+    """Show the login form; on success go where the user was heading."""
+    if current_user.is_authenticated:
+        return redirect(url_for("wizard.subs"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        user = db.session().scalar(select(User).where(User.email == email))
+        if verify_password(user.password_hash if user else None, form.password.data) and user.active:
+            start_login_session(user)
+            return redirect(_safe_next() or url_for("wizard.subs"))
+        form.password.errors.append(_("Email or password is wrong."))
+        return render_template("login.html", form=form), 401
+    status = 422 if form.errors else 200
+    return render_template("login.html", form=form), status
+
+
+def _safe_next() -> str | None:
+    """Only follow a relative ?next= path on this site (no open redirect)."""
+    target = request.args.get("next", "")
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """End this login session on the server and forget the cookie."""
+    if current_user.is_authenticated:
+        end_login_sessions(current_user.id, current_user.login_token)
+    logout_user()
+    session.clear()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))

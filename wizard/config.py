@@ -1,0 +1,78 @@
+"""Configuration: defaults here, then instance/config.py, then environment, then the test dict."""
+import os
+
+# Environment variables that override configuration, with their parsers.
+ENV_SETTINGS = {
+    "SECRET_KEY": str,
+    "DATABASE_URL": str,
+    "RATELIMIT_STORAGE_URI": str,
+    "EMBED_ALLOWED_ORIGINS": lambda v: [o for o in v.split() if o],
+    "NUMBER_HOLD_MINUTES": int,
+    "DRAFT_MAX_AGE_DAYS": int,
+    "ESIM_SMDP_ADDRESS": str,
+    "SESSION_COOKIE_SECURE": lambda v: v.lower() in {"1", "true", "yes"},
+}
+
+
+class Defaults:
+    """Sensible defaults for a local, embedded installation."""
+
+    SECRET_KEY = None  # required outside debug and testing
+    DATABASE_URL = None  # None: SQLite file under instance/
+    SQL_ECHO = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "5 per 15 minutes"
+    LOGIN_IP_RATE_LIMIT = "30 per minute"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True  # relaxed in debug, see create_app
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = True
+    WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Stockholm"
+    LANGUAGES = ("en", "sv")
+    CURRENCY = "SEK"
+    # Embedding: origins allowed to frame the wizard (CSP frame-ancestors); empty means none.
+    EMBED_ALLOWED_ORIGINS: list[str] = []
+    NUMBER_HOLD_MINUTES = 30
+    DRAFT_MAX_AGE_DAYS = 30
+    ESIM_SMDP_ADDRESS = "smdp.example-operator.test"
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+    SEED_DEMO_ON_START = False
+
+
+def load(app, test_config=None):
+    """Apply the configuration layers in order onto app.config."""
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    for name, parse in ENV_SETTINGS.items():
+        if name in os.environ:
+            app.config[name] = parse(os.environ[name])
+    if test_config:
+        app.config.update(test_config)
+    if not app.config["DATABASE_URL"]:
+        path = os.path.join(app.instance_path, "wizard.sqlite3")
+        app.config["DATABASE_URL"] = f"sqlite:///{path}"
+    _require_secret_key(app)
+
+
+def _require_secret_key(app):
+    """Refuse to start without a SECRET_KEY, except in debug or tests (then one is made per instance)."""
+    if app.config["SECRET_KEY"]:
+        return
+    if not (app.debug or app.testing):
+        raise RuntimeError(
+            "SECRET_KEY is not set. Set the SECRET_KEY environment variable or put "
+            "SECRET_KEY = '...' in instance/config.py (e.g. python -c 'import secrets; "
+            "print(secrets.token_hex(32))')."
+        )
+    path = os.path.join(app.instance_path, "dev-secret-key")
+    if not os.path.exists(path):
+        os.makedirs(app.instance_path, exist_ok=True)
+        with open(path, "w") as fh:
+            fh.write(os.urandom(32).hex())
+    with open(path) as fh:
+        app.config["SECRET_KEY"] = fh.read().strip()

@@ -1,0 +1,44 @@
+"""Locale choice and Babel-formatted money and dates for templates."""
+from datetime import date, datetime
+
+from flask import current_app, request
+from flask_babel import format_currency, format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+
+LANGUAGE_NAMES = {"en": "English", "sv": "Svenska"}
+
+
+def select_locale() -> str:
+    """The ?lang= choice, else the browser's preference among ours."""
+    languages = current_app.config["LANGUAGES"]
+    asked = request.args.get("lang")
+    if asked in languages:
+        return asked
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def money(ore: int | None) -> str:
+    """Öre as a localised SEK amount, e.g. 'SEK 199.00' or '199,00 kr'."""
+    if ore is None:
+        return ""
+    return format_currency(ore / 100, current_app.config["CURRENCY"])
+
+
+def day(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_date(value, "long")
+
+
+def moment(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, "medium")
+
+
+PERMISSION_NAMES = {"account": _l("Account"), "users": _l("Users")}
+
+
+def init_app(app) -> None:
+    app.jinja_env.filters.update(money=money, day=day, moment=moment)
+    app.jinja_env.globals.update(get_locale=get_locale, PERMISSION_NAMES=PERMISSION_NAMES)

@@ -1,0 +1,270 @@
+"""The data model of the whole product: tenants, people, prices, numbers, orders."""
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db import Base
+
+KINDS = ("mobile", "fixed")
+PERMISSIONS = ("account", "users")
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, the only clock the models use."""
+    return datetime.now(timezone.utc)
+
+
+def new_draft_id() -> str:
+    """Random, unguessable draft id (never sequential)."""
+    return secrets.token_urlsafe(12)
+
+
+class Organisation(Base):
+    """A customer company: the tenant every other row belongs to."""
+
+    __tablename__ = "organisations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    org_number: Mapped[str] = mapped_column(String(20), unique=True)
+    country: Mapped[str] = mapped_column(String(2), default="SE")
+    users: Mapped[list[User]] = relationship(back_populates="organisation")
+    contracts: Mapped[list[Contract]] = relationship(back_populates="organisation")
+
+    def active_contract(self, today: date) -> Optional[Contract]:
+        """The contract in force today, if any."""
+        for contract in self.contracts:
+            if contract.starts_on <= today and (contract.ends_on is None or today <= contract.ends_on):
+                return contract
+        return None
+
+    @property
+    def owner(self) -> Optional[User]:
+        return next((u for u in self.users if u.is_owner), None)
+
+
+class Contract(Base):
+    """An organisation's framework agreement: bound prices and a binding period."""
+
+    __tablename__ = "contracts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[Optional[date]] = mapped_column(Date)
+    binding_months: Mapped[int] = mapped_column(Integer)
+    organisation: Mapped[Organisation] = relationship(back_populates="contracts")
+
+
+class User(Base):
+    """A person in an organisation; may log in when it has a password."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[Optional[str]] = mapped_column(String(200))
+    is_owner: Mapped[bool] = mapped_column(Boolean, default=False)
+    permissions: Mapped[str] = mapped_column(String(100), default="")  # space-separated
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    organisation: Mapped[Organisation] = relationship(back_populates="users")
+
+    # Flask-Login protocol. The id Flask-Login keeps is the login session's token, see auth.py.
+    login_token = None
+    is_anonymous = False
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.login_token is not None
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> Optional[str]:
+        return self.login_token
+
+    def has_permission(self, name: str) -> bool:
+        """Owners hold every permission; others what was granted."""
+        return self.is_owner or name in self.permissions.split()
+
+
+class LoginSession(Base):
+    """A server-side record of a login, so logout and disabling really end it."""
+
+    __tablename__ = "login_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    user: Mapped[User] = relationship()
+
+
+class PriceItem(Base):
+    """A priced thing: a call rate or a data package, bound (per contract) or unbound (price list)."""
+
+    __tablename__ = "price_items"
+    __table_args__ = (
+        UniqueConstraint("code", "basis", "contract_id", name="uq_price_items_code_basis_contract"),
+        CheckConstraint("basis IN ('bound', 'unbound')", name="ck_price_items_basis"),
+        CheckConstraint("category IN ('call_rate', 'data_package', 'subscription')", name="ck_price_items_category"),
+        CheckConstraint("(basis = 'bound') = (contract_id IS NOT NULL)", name="ck_price_items_bound_has_contract"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40))
+    category: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[Optional[str]] = mapped_column(String(10))  # mobile, fixed, or None for both
+    basis: Mapped[str] = mapped_column(String(10))
+    contract_id: Mapped[Optional[int]] = mapped_column(ForeignKey("contracts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(String(300), default="")
+    monthly_ore: Mapped[int] = mapped_column(Integer)  # prices in öre (1/100 SEK)
+    one_off_ore: Mapped[int] = mapped_column(Integer, default=0)
+    data_gb: Mapped[Optional[int]] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class PhoneNumber(Base):
+    """A number of the operator's pool: free, held for a draft, reserved for or assigned to an org."""
+
+    __tablename__ = "phone_numbers"
+    __table_args__ = (
+        CheckConstraint("kind IN ('mobile', 'fixed')", name="ck_phone_numbers_kind"),
+        CheckConstraint("status IN ('free', 'held', 'reserved', 'assigned')", name="ck_phone_numbers_status"),
+        CheckConstraint(
+            "(status = 'held') = (held_by_draft_id IS NOT NULL)", name="ck_phone_numbers_hold_has_draft"
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    e164: Mapped[str] = mapped_column(String(16), unique=True)
+    kind: Mapped[str] = mapped_column(String(10), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="free", index=True)
+    organisation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisations.id"), index=True)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), index=True)
+    pbx: Mapped[bool] = mapped_column(Boolean, default=False)
+    held_by_draft_id: Mapped[Optional[str]] = mapped_column(
+        ForeignKey("drafts.id", ondelete="SET NULL"), index=True
+    )
+    hold_expires_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    user: Mapped[Optional[User]] = relationship()
+
+
+class PortingRegisterEntry(Base):
+    """What the porting register says of a number at another operator: who has it, bound until when."""
+
+    __tablename__ = "porting_register"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    e164: Mapped[str] = mapped_column(String(16), unique=True)
+    current_operator: Mapped[str] = mapped_column(String(100))
+    binding_ends_on: Mapped[Optional[date]] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Draft(Base):
+    """A half-finished order: the answers so far, versioned against lost updates."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'submitted', 'discarded')", name="ck_drafts_status"),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_draft_id)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    created_by: Mapped[User] = relationship()
+
+
+class Subscription(Base):
+    """A bought subscription; at most one per draft, so a resent Save cannot buy twice."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        CheckConstraint("kind IN ('mobile', 'fixed')", name="ck_subscriptions_kind"),
+        CheckConstraint("price_basis IN ('bound', 'unbound')", name="ck_subscriptions_price_basis"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    draft_id: Mapped[str] = mapped_column(ForeignKey("drafts.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    price_basis: Mapped[str] = mapped_column(String(10))
+    call_rate_id: Mapped[int] = mapped_column(ForeignKey("price_items.id"))
+    data_package_id: Mapped[Optional[int]] = mapped_column(ForeignKey("price_items.id"))
+    number_id: Mapped[int] = mapped_column(ForeignKey("phone_numbers.id"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    pbx: Mapped[bool] = mapped_column(Boolean)
+    top_up: Mapped[Optional[bool]] = mapped_column(Boolean)
+    monthly_ore: Mapped[int] = mapped_column(Integer)
+    one_off_ore: Mapped[int] = mapped_column(Integer)
+    binding_ends_on: Mapped[Optional[date]] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    porting_status: Mapped[Optional[str]] = mapped_column(String(12))
+    porting_date: Mapped[Optional[date]] = mapped_column(Date)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    number: Mapped[PhoneNumber] = relationship(foreign_keys=[number_id])
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class Sim(Base):
+    """The SIM of a mobile subscription: a physical card (ICC) or an eSIM (activation code)."""
+
+    __tablename__ = "sims"
+    __table_args__ = (
+        CheckConstraint("kind IN ('physical', 'esim')", name="ck_sims_kind"),
+        CheckConstraint(
+            "(kind = 'physical' AND icc IS NOT NULL) OR (kind = 'esim' AND activation_code IS NOT NULL)",
+            name="ck_sims_kind_has_identifier",
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    icc: Mapped[Optional[str]] = mapped_column(String(20), unique=True)
+    activation_code: Mapped[Optional[str]] = mapped_column(String(200), unique=True)
+
+
+class MexPair(Base):
+    """One fixed and one mobile PBX number of the same user working as one line; a number pairs once."""
+
+    __tablename__ = "mex_pairs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    fixed_number_id: Mapped[int] = mapped_column(ForeignKey("phone_numbers.id"), unique=True)
+    mobile_number_id: Mapped[int] = mapped_column(ForeignKey("phone_numbers.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    fixed_number: Mapped[PhoneNumber] = relationship(foreign_keys=[fixed_number_id])
+    mobile_number: Mapped[PhoneNumber] = relationship(foreign_keys=[mobile_number_id])
+
+
+class AuditEvent(Base):
+    """Who did what, when: written for every purchase and every MEX change."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(60))
+    subject: Mapped[str] = mapped_column(String(100))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
