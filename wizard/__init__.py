@@ -3,7 +3,7 @@ import os
 
 from flask import Flask
 
-from . import cli, config, db, errors, i18n, security
+from . import cli, config, db, errors, i18n, security, templating
 from .extensions import babel, csrf, limiter, login_manager
 
 
@@ -32,12 +32,12 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = None  # our server-side login sessions do this job
     limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
-    i18n.init_app(app)
+    templating.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
     """The login pages and the wizard; a host app may mount the wizard under its own prefix."""
-    from . import auth, views
+    from . import auth, step_view, views  # noqa: F401  (step_view adds the order routes to views.bp)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)

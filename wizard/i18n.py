@@ -3,10 +3,6 @@ from datetime import date, datetime
 
 from flask import current_app, request
 from flask_babel import format_currency, format_date, format_datetime, get_locale
-from flask_babel import lazy_gettext as _l
-
-LANGUAGE_NAMES = {"en": "English", "sv": "Svenska"}
-
 
 def select_locale() -> str:
     """The ?lang= choice, else the browser's preference among ours."""
@@ -34,11 +30,3 @@ def moment(value: datetime | None) -> str:
     if value is None:
         return ""
     return format_datetime(value, "medium")
-
-
-PERMISSION_NAMES = {"account": _l("Account"), "users": _l("Users")}
-
-
-def init_app(app) -> None:
-    app.jinja_env.filters.update(money=money, day=day, moment=moment)
-    app.jinja_env.globals.update(get_locale=get_locale, PERMISSION_NAMES=PERMISSION_NAMES)

@@ -3,9 +3,10 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from . import db
-from .models import Draft
+from . import db, drafts
+from .models import Subscription
 from .permissions import requires
+from .review import KIND
 
 bp = Blueprint("wizard", __name__)
 
@@ -21,11 +22,13 @@ def index():
 @requires("account")
 def subs():
     """Account → Subs: start a purchase, or resume an unfinished one."""
-    query = select(Draft).where(Draft.organisation_id == current_user.organisation_id, Draft.status == "open")
-    if not current_user.is_owner:
-        query = query.where(Draft.created_by_id == current_user.id)
-    drafts = db.session().scalars(query.order_by(Draft.updated_at.desc())).all()
-    return render_template("subs.html", drafts=drafts)
+    sess = db.session()
+    open_drafts = [(d, drafts.progress(d)) for d in drafts.list_open(sess, current_user)]
+    subscriptions = sess.scalars(
+        select(Subscription).where(Subscription.organisation_id == current_user.organisation_id)
+        .order_by(Subscription.created_at.desc())
+    ).all()
+    return render_template("subs.html", drafts=open_drafts, subscriptions=subscriptions, kinds=KIND)
 
 
 @bp.route("/settings/users")

@@ -1,0 +1,277 @@
+"""One WTForms form per step. Choices come from the database through `prepare(ctx)`;
+`values(ctx)` turns valid input into what the draft stores (and may add field errors,
+e.g. when a number was just taken)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from wtforms import BooleanField, DateField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+
+from . import mex, numbers, porting, pricing
+from .i18n import day, money
+from .models import Draft, Organisation, PhoneNumber, Sim, User
+from .sim import IccError, clean_icc
+
+
+@dataclass
+class StepContext:
+    """Everything a form needs to know about the order it belongs to."""
+
+    sess: Session
+    org: Organisation
+    draft: Draft
+    answers: dict
+    today: date
+    now: datetime
+    hold_minutes: int
+
+    @property
+    def kind(self) -> str | None:
+        return self.answers.get("type", {}).get("kind")
+
+    @property
+    def basis(self) -> str:
+        return self.answers.get("price_basis", {}).get("basis", "unbound")
+
+
+def _required(message):
+    return [InputRequired(message=message)]
+
+
+class StepForm(FlaskForm):
+    """Base of every step form: prepare choices, then store plain values."""
+
+    hints: dict[str, dict[str, Any]] = {}
+
+    def prepare(self, ctx: StepContext) -> None:
+        """Fill choices from the database (nothing by default)."""
+
+    def values(self, ctx: StepContext) -> dict | None:
+        """The values to store; None when a field error was added."""
+        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+
+
+class TypeForm(StepForm):
+    kind = RadioField(_l("What kind of subscription?"), choices=[("mobile", _l("Mobile")), ("fixed", _l("Fixed"))],
+                      validators=_required(_l("Choose mobile or fixed")))
+
+
+class PriceBasisForm(StepForm):
+    basis = RadioField(_l("Which prices?"), validators=_required(_l("Choose bound or unbound prices")))
+
+    def prepare(self, ctx):
+        contract = ctx.org.active_contract(ctx.today)
+        bound = (_l("Bound: prices from your contract"),)
+        if contract:
+            self.hints = {"basis": {
+                "bound": _l("Contract %(ref)s, binding period %(months)s months", ref=contract.reference, months=contract.binding_months),
+                "unbound": _l("Current price list, no binding period")}}
+            self.basis.choices = [("bound", *bound), ("unbound", _l("Unbound: current price list"))]
+        else:
+            self.hints = {"basis": {
+                "bound": _l("Not available: %(org)s has no active contract", org=ctx.org.name),
+                "unbound": _l("Current price list, no binding period")}}
+            self.basis.choices = [("bound", *bound, {"disabled": True}), ("unbound", _l("Unbound: current price list"))]
+        self._contract = contract
+
+    def validate_basis(self, field):
+        if field.data == "bound" and not self._contract:
+            raise ValidationError(_l("Bound prices need an active contract. Choose unbound."))
+
+
+class _PriceChoiceForm(StepForm):
+    category = ""
+    code = RadioField(validators=_required(_l("Choose an option")))
+
+    def prepare(self, ctx):
+        options = pricing.items(ctx.sess, ctx.org, ctx.basis, self.category, ctx.kind, ctx.today)
+        self.code.choices = [(i.code, i.name) for i in options]
+        self.hints = {"code": {i.code: f"{money(i.monthly_ore)} {_l('per month')} · {i.description}" for i in options}}
+
+
+class CallRateForm(_PriceChoiceForm):
+    category = "call_rate"
+    code = RadioField(_l("Which call rate?"), validators=_required(_l("Choose a call rate")))
+
+
+class DataPackageForm(_PriceChoiceForm):
+    category = "data_package"
+    code = RadioField(_l("Which data package?"), validators=_required(_l("Choose a data package")))
+
+
+NUMBER_CHOICES = [
+    ("new", _l("A new number")),
+    ("reserved", _l("One of our reserved numbers")),
+    ("specific", _l("A specific number")),
+    ("port", _l("Move (port) an existing number")),
+]
+
+
+class NumberForm(StepForm):
+    choice = RadioField(_l("Which number?"), choices=NUMBER_CHOICES, validators=_required(_l("Choose how to get a number")))
+    reserved_number = RadioField(_l("Reserved number"), validate_choice=True,
+                                 validators=_required(_l("Choose one of your reserved numbers")))
+    search = StringField(_l("Search free numbers by digits"), validators=[Length(max=20)])
+    specific_number = RadioField(_l("Free numbers"), validators=_required(_l("Choose a number from the search results")))
+    port_number = StringField(_l("Number to move"), validators=[DataRequired(_l("Enter the number to move")), Length(max=30)])
+    port_operator = SelectField(_l("Current operator"), choices=[("", _l("Choose operator"))] + [(o, o) for o in porting.OPERATORS],
+                                validators=[DataRequired(_l("Choose the current operator"))])
+    port_date = DateField(_l("Wanted porting date"), validators=[InputRequired(_l("Enter the wanted porting date as a date"))])
+
+    def prepare(self, ctx):
+        self.ctx = ctx
+        reserved = numbers.reserved_for(ctx.sess, ctx.org.id, ctx.kind)
+        self.reserved_number.choices = [(str(n.id), numbers.national(n.e164)) for n in reserved]
+        found = numbers.search_free(ctx.sess, ctx.kind, self.search.data or "", ctx.now)
+        held = ctx.answers.get("number", {})
+        if held.get("choice") == "specific" and held.get("number_id") and all(str(n.id) != held["number_id"] for n in found):
+            mine = ctx.sess.get(PhoneNumber, int(held["number_id"]))
+            if mine is not None and mine.held_by_draft_id == ctx.draft.id:
+                found.insert(0, mine)
+        self.specific_number.choices = [(str(n.id), numbers.national(n.e164)) for n in found]
+        self.earliest_port_date = porting.earliest_porting_date(ctx.kind or "mobile", ctx.today)
+        if not reserved:
+            self.hints = {"choice": {"reserved": _l("You have no reserved numbers of this kind")}}
+
+    def validate_port_number(self, field):
+        try:
+            parsed = numbers.parse(field.data)
+        except numbers.NumberError:
+            raise ValidationError(_l("Enter a real phone number, like 070-123 45 67"))
+        if numbers.kind_of(parsed) != self.ctx.kind:
+            raise ValidationError(_l("This is not a %(kind)s number. Port it as a %(kind)s subscription or enter a %(other)s number.",
+                                     kind=_kind_label(numbers.kind_of(parsed)), other=_kind_label(self.ctx.kind)))
+        e164 = numbers.e164(parsed)
+        entry = porting.DatabaseRegister(self.ctx.sess).lookup(e164)
+        bound_until = porting.still_bound(entry, self.ctx.today)
+        if bound_until:
+
+            raise ValidationError(_l("This number is bound to its current operator until %(date)s. You can port it after that date.", date=day(bound_until)))
+        taken = self.ctx.sess.scalar(select(PhoneNumber).where(PhoneNumber.e164 == e164))
+        if taken is not None and taken.status == "assigned":
+            raise ValidationError(_l("This number already has a subscription with us."))
+        self.port_e164 = e164
+
+    def validate_port_date(self, field):
+        if field.data < self.ctx.today:
+            raise ValidationError(_l("The porting date cannot be in the past"))
+        if field.data < self.earliest_port_date or not porting.is_working_day(field.data):
+
+            raise ValidationError(_l("Choose a working day on or after %(date)s (porting takes %(n)s working days)",
+                                     date=day(self.earliest_port_date), n=porting.LEAD_WORKING_DAYS[self.ctx.kind]))
+
+    def values(self, ctx):
+        choice = self.choice.data
+        if choice == "port":
+            numbers.release_holds(ctx.sess, ctx.draft.id)
+            return {"choice": choice, "e164": self.port_e164, "port_operator": self.port_operator.data,
+                    "port_date": self.port_date.data.isoformat()}
+        if choice == "reserved":
+            numbers.release_holds(ctx.sess, ctx.draft.id)
+            number = ctx.sess.get(PhoneNumber, int(self.reserved_number.data))
+            return {"choice": choice, "number_id": str(number.id), "e164": number.e164}
+        if choice == "new":
+            previous = ctx.answers.get("number", {})
+            if previous.get("choice") == "new" and previous.get("number_id"):
+                if numbers.hold(ctx.sess, int(previous["number_id"]), ctx.draft.id, ctx.now, ctx.hold_minutes):
+                    return {**previous}
+            numbers.release_holds(ctx.sess, ctx.draft.id)
+            number = numbers.hold_next_free(ctx.sess, ctx.kind, ctx.draft.id, ctx.now, ctx.hold_minutes)
+            if number is None:
+                self.choice.errors.append(_l("There are no free numbers right now. Choose another option."))
+                return None
+            return {"choice": choice, "number_id": str(number.id), "e164": number.e164}
+        number_id = int(self.specific_number.data)
+        if not numbers.hold(ctx.sess, number_id, ctx.draft.id, ctx.now, ctx.hold_minutes):
+            self.specific_number.errors.append(_l("That number was just taken. Pick another."))
+            return None
+        numbers.release_holds(ctx.sess, ctx.draft.id, keep=number_id)
+        number = ctx.sess.get(PhoneNumber, number_id)
+        return {"choice": choice, "number_id": str(number_id), "e164": number.e164, "search": self.search.data or ""}
+
+
+def _kind_label(kind):
+    return {"mobile": _l("mobile"), "fixed": _l("fixed")}.get(kind, _l("mobile or fixed"))
+
+
+class SimForm(StepForm):
+    sim_kind = RadioField(_l("Which SIM?"), choices=[("physical", _l("Physical SIM card")), ("esim", _l("eSIM"))],
+                          validators=_required(_l("Choose physical SIM or eSIM")))
+    icc = StringField(_l("SIM card number (ICC)"), validators=[DataRequired(_l("Enter the SIM card number")), Length(max=40)])
+    hints = {"sim_kind": {"physical": _l("You have the SIM card in hand"),
+                          "esim": _l("You get a QR code to scan with the phone after saving")}}
+
+    ICC_MESSAGES = {
+        "digits": _l("The SIM card number can only contain the digits 0 to 9"),
+        "length": _l("The SIM card number must be 20 digits (you entered %(n)s)"),
+        "prefix": _l("The SIM card number must start with 89"),
+        "checksum": _l("The SIM card number is not valid: check the digits on the back of the card"),
+    }
+
+    def prepare(self, ctx):
+        self.ctx = ctx
+
+    def validate_icc(self, field):
+        try:
+            icc = clean_icc(field.data)
+        except IccError as exc:
+            digits = len("".join(field.data.split()).replace("-", ""))
+            raise ValidationError(self.ICC_MESSAGES[str(exc)] % {"n": digits} if str(exc) == "length" else self.ICC_MESSAGES[str(exc)])
+        if self.ctx.sess.scalar(select(Sim.id).where(Sim.icc == icc)) is not None:
+            raise ValidationError(_l("This SIM card is already in use"))
+        field.data = icc
+
+    def values(self, ctx):
+        if self.sim_kind.data == "esim":
+            return {"sim_kind": "esim"}
+        return {"sim_kind": "physical", "icc": self.icc.data}
+
+
+class PbxForm(StepForm):
+    mode = RadioField(_l("Connect the number to your PBX?"),
+                      choices=[("pbx", _l("PBX-integrated")), ("independent", _l("Independent"))],
+                      validators=_required(_l("Choose PBX-integrated or independent")))
+    mex = BooleanField(_l("Turn on MEX: pair this number with the user's number of the other kind"))
+    hints = {"mode": {
+        "pbx": _l("Calls go through the PBX: line state and call transfer work"),
+        "independent": _l("Not part of the PBX: no line state or transfer; the operator handles all settings")}}
+
+
+class UserForm(StepForm):
+    user_id = SelectField(_l("Who will use the number?"), validators=[DataRequired(_l("Choose a user"))])
+    mex_partner = RadioField(_l("Pair with which number (MEX)?"), validate_choice=False)
+
+    def prepare(self, ctx):
+        self.ctx = ctx
+        users = ctx.sess.scalars(select(User).where(User.organisation_id == ctx.org.id, User.active.is_(True)).order_by(User.name))
+        self.user_id.choices = [("", _l("Choose a user"))] + [(str(u.id), f"{u.name} ({u.email})") for u in users]
+        self.mex_partner.choices = []
+        if ctx.kind and self.user_id.data and self.user_id.data.isdigit():
+            partners = mex.partner_candidates(ctx.sess, ctx.org.id, int(self.user_id.data), ctx.kind)
+            self.mex_partner.choices = [(str(n.id), numbers.national(n.e164)) for n in partners]
+
+    def validate_user_id(self, field):
+        user = self.ctx.sess.get(User, int(field.data)) if field.data.isdigit() else None
+        if user is None or user.organisation_id != self.ctx.org.id or not user.active:
+            raise ValidationError(_l("Choose a user of your organisation"))
+        if "mex_partner" in self._fields and not self.mex_partner.choices:
+            raise ValidationError(_l("%(name)s has no PBX-integrated %(kind)s number to pair with. Choose another user, or go back and turn MEX off.",
+                                     name=user.name, kind=_kind_label(mex.OTHER_KIND.get(self.ctx.kind))))
+
+    def validate_mex_partner(self, field):
+        if not field.choices:
+            return  # said beside the user: that user has nothing to pair with
+        if field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(_l("Choose the number to pair with"))
+
+
+class TopUpForm(StepForm):
+    top_up = RadioField(_l("May the user buy extra data (top-up)?"), choices=[("yes", _l("Yes")), ("no", _l("No"))],
+                        validators=_required(_l("Choose yes or no")))

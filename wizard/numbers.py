@@ -1,0 +1,136 @@
+"""Phone numbers: parsing and formatting (phonenumbers), the free pool, holds and atomic assignment.
+
+Every change of a number's status is a conditional UPDATE that must touch exactly
+one row, so two buyers can never hold or get the same number, on SQLite or PostgreSQL.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from .models import PhoneNumber
+
+MOBILE_TYPES = {PhoneNumberType.MOBILE}
+FIXED_TYPES = {PhoneNumberType.FIXED_LINE, PhoneNumberType.VOIP, PhoneNumberType.UAN}
+
+
+class NumberError(ValueError):
+    """A number that cannot be used, with a message for the buyer."""
+
+
+def parse(text: str, region: str = "SE") -> phonenumbers.PhoneNumber:
+    """Parse a number typed in any common format; raise NumberError when it is not a real number."""
+    try:
+        number = phonenumbers.parse(text, region)
+    except NumberParseException as exc:
+        raise NumberError("not_a_number") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise NumberError("not_a_number")
+    return number
+
+
+def kind_of(number: phonenumbers.PhoneNumber) -> str | None:
+    """'mobile', 'fixed' or None when the number is neither (premium, toll-free, ...)."""
+    number_type = phonenumbers.number_type(number)
+    if number_type in MOBILE_TYPES:
+        return "mobile"
+    if number_type in FIXED_TYPES:
+        return "fixed"
+    return None
+
+
+def e164(number: phonenumbers.PhoneNumber) -> str:
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def national(value: str) -> str:
+    """'+46701234000' as '070-123 40 00'."""
+    return phonenumbers.format_number(phonenumbers.parse(value), PhoneNumberFormat.NATIONAL)
+
+
+def international(value: str) -> str:
+    """'+46701234000' as '+46 70 123 40 00'."""
+    return phonenumbers.format_number(phonenumbers.parse(value), PhoneNumberFormat.INTERNATIONAL)
+
+
+def _available(now: datetime):
+    """Free, or held by a hold that has run out."""
+    return or_(
+        PhoneNumber.status == "free",
+        and_(PhoneNumber.status == "held", PhoneNumber.hold_expires_at < now),
+    )
+
+
+def search_free(sess: Session, kind: str, digits: str, now: datetime, limit: int = 10) -> list[PhoneNumber]:
+    """Free numbers of a kind whose digits contain `digits` (national or international form)."""
+    query = select(PhoneNumber).where(PhoneNumber.kind == kind, _available(now))
+    digits = "".join(ch for ch in digits if ch.isdigit() and ch.isascii())
+    if digits:
+        national_digits = digits[1:] if digits.startswith("0") else digits
+        query = query.where(PhoneNumber.e164.contains(national_digits))
+    return list(sess.scalars(query.order_by(PhoneNumber.e164).limit(limit)))
+
+
+def reserved_for(sess: Session, organisation_id: int, kind: str) -> list[PhoneNumber]:
+    """The organisation's reserved numbers of a kind (never another organisation's)."""
+    return list(
+        sess.scalars(
+            select(PhoneNumber)
+            .where(PhoneNumber.organisation_id == organisation_id, PhoneNumber.kind == kind,
+                   PhoneNumber.status == "reserved")
+            .order_by(PhoneNumber.e164)
+        )
+    )
+
+
+def hold(sess: Session, number_id: int, draft_id: str, now: datetime, minutes: int) -> bool:
+    """Hold a number for a draft; False when someone else has it. The caller commits."""
+    result = sess.execute(
+        update(PhoneNumber)
+        .where(PhoneNumber.id == number_id,
+               or_(_available(now), PhoneNumber.held_by_draft_id == draft_id))
+        .values(status="held", held_by_draft_id=draft_id, hold_expires_at=now + timedelta(minutes=minutes))
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def hold_next_free(sess: Session, kind: str, draft_id: str, now: datetime, minutes: int) -> PhoneNumber | None:
+    """Hold the lowest free number of a kind; retries when another buyer takes it first."""
+    for candidate in search_free(sess, kind, "", now, limit=5):
+        if hold(sess, candidate.id, draft_id, now, minutes):
+            sess.refresh(candidate)
+            return candidate
+    return None
+
+
+def release_holds(sess: Session, draft_id: str, keep: int | None = None) -> None:
+    """Give a draft's held numbers back to the pool (except `keep`)."""
+    stmt = update(PhoneNumber).where(PhoneNumber.held_by_draft_id == draft_id, PhoneNumber.status == "held")
+    if keep is not None:
+        stmt = stmt.where(PhoneNumber.id != keep)
+    sess.execute(
+        stmt.values(status="free", held_by_draft_id=None, hold_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def assign(sess: Session, number_id: int, draft_id: str, organisation_id: int, user_id: int, pbx: bool,
+           now: datetime, reserved: bool) -> bool:
+    """Assign a held (or still free) pool number, or an org's reserved one; exactly one row or False."""
+    if reserved:
+        allowed = and_(PhoneNumber.status == "reserved", PhoneNumber.organisation_id == organisation_id)
+    else:
+        allowed = or_(_available(now), and_(PhoneNumber.status == "held", PhoneNumber.held_by_draft_id == draft_id))
+    result = sess.execute(
+        update(PhoneNumber)
+        .where(PhoneNumber.id == number_id, allowed)
+        .values(status="assigned", organisation_id=organisation_id, user_id=user_id, pbx=pbx,
+                held_by_draft_id=None, hold_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1

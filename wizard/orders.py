@@ -1,0 +1,176 @@
+"""Save: re-check every answer against today's data, then buy in one transaction, exactly once."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+from flask_babel import gettext
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
+
+from . import flow, numbers, pricing
+from .forms import StepContext
+from .models import AuditEvent, Draft, MexPair, PhoneNumber, Sim, Subscription, User
+from .sim import activation_code
+from .steps import STEPS
+
+
+@dataclass
+class Problem:
+    """A step whose stored answer no longer holds, with the messages to show there."""
+
+    step: str
+    errors: dict
+
+
+def bind_form(step, ctx: StepContext, formdata, csrf: bool = True):
+    """Build a step's form on formdata, fill its choices and remove fields that are not revealed."""
+    form = step.form(formdata=formdata, meta={"csrf": csrf})
+    form.prepare(ctx)
+    current = {**ctx.answers, step.key: {n: f.data for n, f in form._fields.items()}}
+    for name in set(step.reveals) - flow.visible_fields(step, current):
+        if name in form:
+            del form[name]
+    return form
+
+
+def as_formdata(values: dict) -> MultiDict:
+    """Stored answers as the form post that would have produced them."""
+    data = MultiDict()
+    for key, value in values.items():
+        if value is True:
+            data[key] = "y"
+        elif value not in (None, False):
+            data[key] = str(value)
+    if values.get("choice") in {"new", "specific", "reserved"}:
+        data["specific_number"] = data["reserved_number"] = str(values.get("number_id", ""))
+    return data
+
+
+def recheck(ctx: StepContext) -> Problem | None:
+    """Re-validate every step on the route against current data (django-formtools' render_done)."""
+    for step in flow.path(STEPS, ctx.answers):
+        if step.final:
+            continue
+        values = ctx.answers.get(step.key)
+        if values is None:
+            return Problem(step.key, {})
+        form = bind_form(step, ctx, as_formdata(values), csrf=False)
+        if step.key == "number" and values.get("choice") in {"new", "specific"}:
+            ok = _number_still_ours(ctx, int(values["number_id"]))
+            if not ok:
+                return Problem(step.key, {"choice": [gettext("Your held number was released or taken. Choose the number again.")]})
+            continue
+        if not form.validate():
+            return Problem(step.key, form.errors)
+    return None
+
+
+def _number_still_ours(ctx: StepContext, number_id: int) -> bool:
+    number = ctx.sess.get(PhoneNumber, number_id)
+    if number is None:
+        return False
+    if number.status == "held" and number.held_by_draft_id == ctx.draft.id:
+        return True
+    return number.status == "free" or (number.status == "held" and number.hold_expires_at < ctx.now)
+
+
+def existing(sess: Session, draft_id: str) -> Subscription | None:
+    return sess.scalar(select(Subscription).where(Subscription.draft_id == draft_id))
+
+
+def place(ctx: StepContext, buyer: User) -> Subscription | Problem:
+    """Create the subscription, assign the number, record the SIM and MEX pair, audit, close the draft.
+
+    A second Save of the same draft (double click, resent POST, another tab) finds the
+    first one's subscription; the unique draft_id makes a duplicate impossible.
+    """
+    sess, draft, a = ctx.sess, ctx.draft, ctx.answers
+    done = existing(sess, draft.id)
+    if done is not None:
+        return done
+    closed = sess.execute(
+        update(Draft).where(Draft.id == draft.id, Draft.status == "open")
+        .values(status="submitted", version=Draft.version + 1, updated_at=ctx.now)
+        .execution_options(synchronize_session=False)
+    )
+    if closed.rowcount != 1:  # another request saved it first and has committed by now
+        sess.rollback()
+        return existing(sess, draft.id) or Problem("review", {})
+    problem = recheck(ctx)
+    if problem is not None:
+        sess.rollback()
+        return problem
+    try:
+        subscription = _buy(ctx, buyer)
+        sess.commit()
+    except IntegrityError:
+        sess.rollback()
+        return existing(sess, draft.id) or Problem("review", {"save": ["conflict"]})
+    except _Taken as taken:
+        sess.rollback()
+        return Problem(taken.step, {taken.field: [taken.message]})
+    return subscription
+
+
+class _Taken(Exception):
+    def __init__(self, step, field, message):
+        super().__init__(message)
+        self.step, self.field, self.message = step, field, message
+
+
+def _buy(ctx: StepContext, buyer: User) -> Subscription:
+    sess, draft, a, org = ctx.sess, ctx.draft, ctx.answers, ctx.org
+    kind = a["type"]["kind"]
+    pbx = a["pbx"]["mode"] == "pbx"
+    user_id = int(a["user"]["user_id"])
+    number = _number(ctx, kind, user_id, pbx)
+    quote = pricing.quote(sess, org, a, ctx.today)
+    basis = a["price_basis"]["basis"]
+    call_rate = pricing.item(sess, org, basis, "call_rate", kind, a["call_rate"]["code"], ctx.today)
+    data_package = (pricing.item(sess, org, basis, "data_package", kind, a["data_package"]["code"], ctx.today)
+                    if "data_package" in a else None)
+    porting = a["number"]["choice"] == "port"
+    subscription = Subscription(
+        organisation_id=org.id, draft_id=draft.id, kind=kind, price_basis=basis, call_rate_id=call_rate.id,
+        data_package_id=data_package.id if data_package else None, number_id=number.id, user_id=user_id,
+        pbx=pbx, top_up=(a["top_up"]["top_up"] == "yes") if "top_up" in a else None,
+        monthly_ore=quote.monthly_ore, one_off_ore=quote.one_off_ore, binding_ends_on=quote.binding_ends_on,
+        status="pending_port" if porting else "active", porting_status="submitted" if porting else None,
+        porting_date=date.fromisoformat(a["number"]["port_date"]) if porting else None,
+        created_by_id=buyer.id, created_at=ctx.now,
+    )
+    sess.add(subscription)
+    sess.flush()
+    if kind == "mobile":
+        sim = a["sim"]
+        sess.add(Sim(subscription_id=subscription.id, kind=sim["sim_kind"], icc=sim.get("icc"),
+                     activation_code=activation_code(current_app.config["ESIM_SMDP_ADDRESS"]) if sim["sim_kind"] == "esim" else None))
+    if pbx and a["pbx"].get("mex"):
+        partner_id = int(a["user"]["mex_partner"])
+        ids = {kind: number.id, "fixed" if kind == "mobile" else "mobile": partner_id}
+        sess.add(MexPair(organisation_id=org.id, user_id=user_id, fixed_number_id=ids["fixed"], mobile_number_id=ids["mobile"]))
+    sess.add(AuditEvent(organisation_id=org.id, actor_id=buyer.id, action="subscription.purchased",
+                        subject=f"subscription:{subscription.id}", created_at=ctx.now,
+                        data={"draft": draft.id, "number": number.e164, "kind": kind, "basis": basis}))
+    sess.flush()
+    return subscription
+
+
+def _number(ctx: StepContext, kind: str, user_id: int, pbx: bool) -> PhoneNumber:
+    sess, a = ctx.sess, ctx.answers["number"]
+    if a["choice"] == "port":
+        number = PhoneNumber(e164=a["e164"], kind=kind, status="assigned", organisation_id=ctx.org.id,
+                             user_id=user_id, pbx=pbx)
+        sess.add(number)
+        sess.flush()
+        return number
+    number_id = int(a["number_id"])
+    if not numbers.assign(sess, number_id, ctx.draft.id, ctx.org.id, user_id, pbx, ctx.now, reserved=a["choice"] == "reserved"):
+        raise _Taken("number", "choice", gettext("That number was just taken. Choose another."))
+    number = sess.get(PhoneNumber, number_id)
+    sess.refresh(number)
+    return number

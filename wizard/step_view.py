@@ -1,0 +1,214 @@
+"""One generic view for every step of every order: GET shows it, POST saves it (Post/Redirect/Get).
+
+htmx requests get only the step block (jinja2-fragments) and the step's URL to push,
+so back and forward move between steps; without JavaScript the same forms post normally.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+
+from . import db, drafts, flow, numbers, orders, pricing, review
+from .forms import StepContext
+from .models import Organisation
+from .orders import as_formdata, bind_form
+from .permissions import requires
+from .steps import BY_KEY, STEPS
+from .views import bp
+
+ORDERS = "/settings/account/subs/orders"
+
+
+def now() -> datetime:
+    """The clock of the wizard (tests replace it through the app config)."""
+    clock = current_app.config.get("CLOCK")
+    return clock() if clock else datetime.now(timezone.utc)
+
+
+def context(draft) -> StepContext:
+    moment = now()
+    sess = db.session()
+    return StepContext(sess=sess, org=sess.get(Organisation, draft.organisation_id), draft=draft,
+                       answers=dict(draft.answers), today=moment.date(), now=moment,
+                       hold_minutes=current_app.config["NUMBER_HOLD_MINUTES"])
+
+
+def is_fragment_request() -> bool:
+    """htmx swapping part of the page (not a history restore, which wants the whole page)."""
+    return (request.headers.get("HX-Request") == "true"
+            and request.headers.get("HX-Request-Type", "partial") != "full"
+            and not request.headers.get("HX-History-Restore-Request"))
+
+
+def step_url(draft, key, **params):
+    return url_for("wizard.step", draft_id=draft.id, step_key=key, **params)
+
+
+def render(step, ctx, status=200, push=False, **extra):
+    """The step page, or only its block for htmx (then with the URL to push on success)."""
+    route = [s for s in flow.path(STEPS, ctx.answers)]
+    values = dict(step=step, ctx=ctx, draft=ctx.draft, route=route, position=[s.key for s in route].index(step.key) + 1,
+                  return_to=request.values.get("return", ""), **extra)
+    if is_fragment_request():
+        response = current_app.response_class(render_block("step.html", "step", fragment=True, **values), status=status)
+        if push:
+            response.headers["HX-Push-Url"] = request.full_path.rstrip("?")
+        return response
+    return render_template("step.html", fragment=False, **values), status
+
+
+@bp.route(f"{ORDERS}", methods=["POST"])
+@requires("account")
+def start_order():
+    """Add Subs mobile / Add Subs fixed: a new draft with the type answered."""
+    kind = request.form.get("kind")
+    if kind not in ("mobile", "fixed"):
+        abort(400)
+    sess = db.session()
+    draft = drafts.create(sess, current_user, {"type": {"kind": kind}}, now())
+    sess.commit()
+    return redirect(step_url(draft, flow.first_incomplete(STEPS, draft.answers).key), 303)
+
+
+@bp.route(f"{ORDERS}/<draft_id>")
+@requires("account")
+def resume(draft_id):
+    """Resume: the first step that still needs an answer."""
+    draft = drafts.get_open(db.session(), current_user, draft_id)
+    if draft.status == "submitted":
+        return redirect(url_for("wizard.done", draft_id=draft.id))
+    return redirect(step_url(draft, flow.first_incomplete(STEPS, draft.answers).key))
+
+
+@bp.route(f"{ORDERS}/<draft_id>/<step_key>", methods=["GET", "POST"])
+@requires("account")
+def step(draft_id, step_key):
+    """Show or save one step of one order."""
+    sess = db.session()
+    draft = drafts.get_open(sess, current_user, draft_id)
+    if draft.status == "submitted":
+        return redirect(url_for("wizard.done", draft_id=draft.id), 303)
+    step = BY_KEY.get(step_key) or abort(404)
+    if not flow.can_visit(STEPS, draft.answers, step.key):
+        return redirect(step_url(draft, flow.first_incomplete(STEPS, draft.answers).key), 303)
+    ctx = context(draft)
+    if step.final:
+        return render_review(step, ctx)
+    if request.method == "GET":
+        return show(step, ctx)
+    return save(step, ctx)
+
+
+def show(step, ctx):
+    """The step with its saved answers; after a failed Save (?recheck=1) with what no longer holds."""
+    stored = ctx.answers.get(step.key)
+    form = bind_form(step, ctx, as_formdata(stored) if stored else None)
+    status = 200
+    if request.args.get("recheck"):
+        problem = orders.recheck(ctx)
+        if problem is not None and problem.step == step.key:
+            for name, errors in problem.errors.items():
+                if name in form:
+                    form[name].errors = list(errors)
+            status = 422
+    return render(step, ctx, status, form=form, push=True)
+
+
+def save(step, ctx):
+    form = bind_form(step, ctx, request.form)
+    if request.form.get("version", type=int) != ctx.draft.version:
+        return conflict(step, ctx)
+    current = {**ctx.answers, step.key: {n: f.data for n, f in form._fields.items()}}
+    newly_revealed = flow.visible_fields(step, current) - set(request.form.getlist("_shown"))
+    if "_reveal" in request.form or newly_revealed:
+        return render(step, ctx, form=form, revealing=True)
+    if not form.validate():
+        return render(step, ctx, 422, form=form)
+    values = form.values(ctx)
+    if values is None:
+        db.session().rollback()
+        return render(step, ctx, 422, form=form)
+    answers, dropped = flow.answer(STEPS, ctx.answers, step.key, values)
+    if any(s.key == "number" for s in dropped):
+        numbers.release_holds(ctx.sess, ctx.draft.id)
+    try:
+        drafts.save_answers(ctx.sess, ctx.draft, answers, ctx.draft.version, ctx.now)
+    except drafts.StaleDraft:
+        ctx.sess.rollback()
+        return conflict(step, ctx)
+    ctx.sess.commit()
+    if dropped:
+        flash(_("Your change removed answers that no longer apply: %(steps)s.",
+                steps=", ".join(str(s.title) for s in dropped)), "warning")
+    following = flow.next_step(STEPS, answers, step.key)
+    resume_at = flow.first_incomplete(STEPS, answers)
+    if request.form.get("return") == "review" and resume_at.final:
+        following = resume_at
+    return redirect(step_url(ctx.draft, following.key), 303)
+
+
+def conflict(step, ctx):
+    """409: someone saved this order meanwhile; show a clear message and a reload link."""
+    db.session().rollback()
+    return render(step, ctx, 409, form=None, stale=True)
+
+
+def render_review(step, ctx, problem=None):
+    rows = [(s, review.answer_text(ctx, s.key)) for s in flow.path(STEPS, ctx.answers) if not s.final]
+    quote = pricing.quote(ctx.sess, ctx.org, ctx.answers, ctx.today)
+    return render(step, ctx, rows=rows, quote=quote, form=None, push=True)
+
+
+@bp.route(f"{ORDERS}/<draft_id>/save", methods=["POST"])
+@requires("account")
+def save_order(draft_id):
+    """Save: buy exactly once, or send the buyer to the step whose answer no longer holds."""
+    sess = db.session()
+    draft = drafts.get_open(sess, current_user, draft_id)
+    if draft.status != "submitted":
+        if not flow.first_incomplete(STEPS, draft.answers).final:
+            return redirect(url_for("wizard.resume", draft_id=draft.id), 303)
+        result = orders.place(context(draft), current_user)
+        if isinstance(result, orders.Problem):
+            flash(_("Something changed since you answered. Check this answer and continue."), "warning")
+            return redirect(step_url(draft, result.step, recheck=1), 303)
+    return redirect(url_for("wizard.done", draft_id=draft.id), 303)
+
+
+@bp.route(f"{ORDERS}/<draft_id>/done")
+@requires("account")
+def done(draft_id):
+    """The order confirmation (reopenable)."""
+    sess = db.session()
+    draft = drafts.get_open(sess, current_user, draft_id)
+    subscription = orders.existing(sess, draft.id) or abort(404)
+    ctx = context(draft)
+    rows = [(s, review.answer_text(ctx, s.key)) for s in flow.path(STEPS, ctx.answers) if not s.final]
+    return render_template("done.html", draft=draft, subscription=subscription, rows=rows)
+
+
+@bp.route(f"{ORDERS}/<draft_id>/discard", methods=["GET", "POST"])
+@requires("account")
+def discard(draft_id):
+    """Ask, then discard an unfinished order and release its number."""
+    sess = db.session()
+    draft = drafts.get_open(sess, current_user, draft_id)
+    if draft.status == "submitted":
+        abort(404)
+    if request.method == "POST":
+        try:
+            drafts.discard(sess, draft, request.form.get("version", type=int), now())
+        except drafts.StaleDraft:
+            sess.rollback()
+            flash(_("This order was changed in another tab. Check it before you discard it."), "warning")
+            return redirect(url_for("wizard.discard", draft_id=draft.id), 303)
+        sess.commit()
+        flash(_("The unfinished order was discarded."), "success")
+        return redirect(url_for("wizard.subs"), 303)
+    progress = drafts.progress(draft)
+    return render_template("discard.html", draft=draft, progress=progress,
+                           kind=review.KIND.get(draft.answers.get("type", {}).get("kind"), ""))

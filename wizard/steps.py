@@ -1,0 +1,48 @@
+"""The purchase flow as data: one row per step (key, title, form, when it applies, what it reveals).
+
+Adding a step is one row here, one form in forms.py and one template in templates/steps/.
+"""
+from flask_babel import lazy_gettext as _l
+
+from . import forms
+from .flow import Step
+
+
+def _value(step, name):
+    return lambda answers: answers.get(step, {}).get(name)
+
+
+def is_mobile(answers) -> bool:
+    return _value("type", "kind")(answers) == "mobile"
+
+
+def number_choice_is(choice):
+    return lambda answers: _value("number", "choice")(answers) == choice
+
+
+def mex_on(answers) -> bool:
+    return _value("pbx", "mode")(answers) == "pbx" and bool(_value("pbx", "mex")(answers))
+
+
+STEPS = [
+    Step("type", _l("Subscription type"), forms.TypeForm),
+    Step("price_basis", _l("Price basis"), forms.PriceBasisForm),
+    Step("call_rate", _l("Call rate"), forms.CallRateForm),
+    Step("data_package", _l("Data package"), forms.DataPackageForm, applies=is_mobile),
+    Step("number", _l("Number"), forms.NumberForm, depends_on=("type",), reveals={
+        "reserved_number": number_choice_is("reserved"),
+        "search": number_choice_is("specific"),
+        "specific_number": number_choice_is("specific"),
+        "port_number": number_choice_is("port"),
+        "port_operator": number_choice_is("port"),
+        "port_date": number_choice_is("port"),
+    }),
+    Step("sim", _l("SIM"), forms.SimForm, applies=is_mobile,
+         reveals={"icc": lambda a: _value("sim", "sim_kind")(a) == "physical"}),
+    Step("pbx", _l("PBX"), forms.PbxForm, reveals={"mex": lambda a: _value("pbx", "mode")(a) == "pbx"}),
+    Step("user", _l("User"), forms.UserForm, depends_on=("type",), reveals={"mex_partner": mex_on}),
+    Step("top_up", _l("Top-up"), forms.TopUpForm, applies=is_mobile),
+    Step("review", _l("Check your answers"), final=True),
+]
+
+BY_KEY = {step.key: step for step in STEPS}
