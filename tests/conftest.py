@@ -156,3 +156,27 @@ def login_as(app):
         return b
 
     return _login
+
+
+@pytest.fixture
+def buyer_as(app):
+    """buyer_as('owner') gives a logged-in Buyer that can walk the wizard."""
+    from tests.wizard_client import Buyer
+
+    def _buyer(who):
+        b = Buyer(app.test_client())
+        assert b.login(*DEMO[who]).status_code == 302
+        return b
+
+    return _buyer
+
+
+@pytest.fixture
+def query(app):
+    """Run a function with a fresh database session and return its result."""
+
+    def _query(fn):
+        with app.app_context():
+            return fn(db.session())
+
+    return _query

@@ -1,9 +1,12 @@
 """Operator commands: `flask --app app init-db | seed-demo | create-user`."""
+from datetime import datetime, timezone
+
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from . import db, migrate
+from . import db, drafts, migrate
 from .models import Organisation, User
 from .passwords import hash_password
 from .seed import seed_demo
@@ -48,6 +51,16 @@ def create_user_command(email, name, org_number, owner, permissions, password):
     click.echo(f"Created {email} in {org.name}.")
 
 
+@click.command("purge-drafts")
+@click.option("--days", type=int, default=None, help="Age in days (default: DRAFT_MAX_AGE_DAYS).")
+@with_appcontext
+def purge_drafts_command(days):
+    """Delete unfinished orders untouched for longer than the configured age and free their numbers."""
+    days = days if days is not None else current_app.config["DRAFT_MAX_AGE_DAYS"]
+    count = drafts.purge(db.session(), datetime.now(timezone.utc), days)
+    click.echo(f"Purged {count} draft(s) older than {days} days.")
+
+
 def init_app(app) -> None:
-    for command in (init_db_command, seed_demo_command, create_user_command):
+    for command in (init_db_command, seed_demo_command, create_user_command, purge_drafts_command):
         app.cli.add_command(command)

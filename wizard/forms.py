@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms import BooleanField, DateField, RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from . import mex, numbers, porting, pricing
@@ -41,6 +42,11 @@ class StepContext:
         return self.answers.get("price_basis", {}).get("basis", "unbound")
 
 
+def options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 def _required(message):
     return [InputRequired(message=message)]
 
@@ -59,7 +65,7 @@ class StepForm(FlaskForm):
 
 
 class TypeForm(StepForm):
-    kind = RadioField(_l("What kind of subscription?"), choices=[("mobile", _l("Mobile")), ("fixed", _l("Fixed"))],
+    kind = RadioField(_l("What kind of subscription?"), choices=options([("mobile", _l("Mobile")), ("fixed", _l("Fixed"))]),
                       validators=_required(_l("Choose mobile or fixed")))
 
 
@@ -73,12 +79,13 @@ class PriceBasisForm(StepForm):
             self.hints = {"basis": {
                 "bound": _l("Contract %(ref)s, binding period %(months)s months", ref=contract.reference, months=contract.binding_months),
                 "unbound": _l("Current price list, no binding period")}}
-            self.basis.choices = [("bound", *bound), ("unbound", _l("Unbound: current price list"))]
+            self.basis.choices = [SelectChoice("bound", *bound), SelectChoice("unbound", _l("Unbound: current price list"))]
         else:
             self.hints = {"basis": {
                 "bound": _l("Not available: %(org)s has no active contract", org=ctx.org.name),
                 "unbound": _l("Current price list, no binding period")}}
-            self.basis.choices = [("bound", *bound, {"disabled": True}), ("unbound", _l("Unbound: current price list"))]
+            self.basis.choices = [SelectChoice("bound", *bound, {"disabled": True}),
+                                  SelectChoice("unbound", _l("Unbound: current price list"))]
         self._contract = contract
 
     def validate_basis(self, field):
@@ -91,9 +98,9 @@ class _PriceChoiceForm(StepForm):
     code = RadioField(validators=_required(_l("Choose an option")))
 
     def prepare(self, ctx):
-        options = pricing.items(ctx.sess, ctx.org, ctx.basis, self.category, ctx.kind, ctx.today)
-        self.code.choices = [(i.code, i.name) for i in options]
-        self.hints = {"code": {i.code: f"{money(i.monthly_ore)} {_l('per month')} · {i.description}" for i in options}}
+        found = pricing.items(ctx.sess, ctx.org, ctx.basis, self.category, ctx.kind, ctx.today)
+        self.code.choices = options([(i.code, i.name) for i in found])
+        self.hints = {"code": {i.code: f"{money(i.monthly_ore)} {_l('per month')} · {i.description}" for i in found}}
 
 
 class CallRateForm(_PriceChoiceForm):
@@ -115,27 +122,27 @@ NUMBER_CHOICES = [
 
 
 class NumberForm(StepForm):
-    choice = RadioField(_l("Which number?"), choices=NUMBER_CHOICES, validators=_required(_l("Choose how to get a number")))
+    choice = RadioField(_l("Which number?"), choices=options(NUMBER_CHOICES), validators=_required(_l("Choose how to get a number")))
     reserved_number = RadioField(_l("Reserved number"), validate_choice=True,
                                  validators=_required(_l("Choose one of your reserved numbers")))
     search = StringField(_l("Search free numbers by digits"), validators=[Length(max=20)])
     specific_number = RadioField(_l("Free numbers"), validators=_required(_l("Choose a number from the search results")))
     port_number = StringField(_l("Number to move"), validators=[DataRequired(_l("Enter the number to move")), Length(max=30)])
-    port_operator = SelectField(_l("Current operator"), choices=[("", _l("Choose operator"))] + [(o, o) for o in porting.OPERATORS],
+    port_operator = SelectField(_l("Current operator"), choices=options([("", _l("Choose operator"))] + [(o, o) for o in porting.OPERATORS]),
                                 validators=[DataRequired(_l("Choose the current operator"))])
     port_date = DateField(_l("Wanted porting date"), validators=[InputRequired(_l("Enter the wanted porting date as a date"))])
 
     def prepare(self, ctx):
         self.ctx = ctx
         reserved = numbers.reserved_for(ctx.sess, ctx.org.id, ctx.kind)
-        self.reserved_number.choices = [(str(n.id), numbers.national(n.e164)) for n in reserved]
+        self.reserved_number.choices = options([(str(n.id), numbers.national(n.e164)) for n in reserved])
         found = numbers.search_free(ctx.sess, ctx.kind, self.search.data or "", ctx.now)
         held = ctx.answers.get("number", {})
         if held.get("choice") == "specific" and held.get("number_id") and all(str(n.id) != held["number_id"] for n in found):
             mine = ctx.sess.get(PhoneNumber, int(held["number_id"]))
             if mine is not None and mine.held_by_draft_id == ctx.draft.id:
                 found.insert(0, mine)
-        self.specific_number.choices = [(str(n.id), numbers.national(n.e164)) for n in found]
+        self.specific_number.choices = options([(str(n.id), numbers.national(n.e164)) for n in found])
         self.earliest_port_date = porting.earliest_porting_date(ctx.kind or "mobile", ctx.today)
         if not reserved:
             self.hints = {"choice": {"reserved": _l("You have no reserved numbers of this kind")}}
@@ -171,7 +178,7 @@ class NumberForm(StepForm):
         choice = self.choice.data
         if choice == "port":
             numbers.release_holds(ctx.sess, ctx.draft.id)
-            return {"choice": choice, "e164": self.port_e164, "port_operator": self.port_operator.data,
+            return {"choice": choice, "e164": self.port_e164, "port_number": self.port_e164, "port_operator": self.port_operator.data,
                     "port_date": self.port_date.data.isoformat()}
         if choice == "reserved":
             numbers.release_holds(ctx.sess, ctx.draft.id)
@@ -202,7 +209,7 @@ def _kind_label(kind):
 
 
 class SimForm(StepForm):
-    sim_kind = RadioField(_l("Which SIM?"), choices=[("physical", _l("Physical SIM card")), ("esim", _l("eSIM"))],
+    sim_kind = RadioField(_l("Which SIM?"), choices=options([("physical", _l("Physical SIM card")), ("esim", _l("eSIM"))]),
                           validators=_required(_l("Choose physical SIM or eSIM")))
     icc = StringField(_l("SIM card number (ICC)"), validators=[DataRequired(_l("Enter the SIM card number")), Length(max=40)])
     hints = {"sim_kind": {"physical": _l("You have the SIM card in hand"),
@@ -236,7 +243,7 @@ class SimForm(StepForm):
 
 class PbxForm(StepForm):
     mode = RadioField(_l("Connect the number to your PBX?"),
-                      choices=[("pbx", _l("PBX-integrated")), ("independent", _l("Independent"))],
+                      choices=options([("pbx", _l("PBX-integrated")), ("independent", _l("Independent"))]),
                       validators=_required(_l("Choose PBX-integrated or independent")))
     mex = BooleanField(_l("Turn on MEX: pair this number with the user's number of the other kind"))
     hints = {"mode": {
@@ -251,11 +258,11 @@ class UserForm(StepForm):
     def prepare(self, ctx):
         self.ctx = ctx
         users = ctx.sess.scalars(select(User).where(User.organisation_id == ctx.org.id, User.active.is_(True)).order_by(User.name))
-        self.user_id.choices = [("", _l("Choose a user"))] + [(str(u.id), f"{u.name} ({u.email})") for u in users]
+        self.user_id.choices = options([("", _l("Choose a user"))] + [(str(u.id), f"{u.name} ({u.email})") for u in users])
         self.mex_partner.choices = []
         if ctx.kind and self.user_id.data and self.user_id.data.isdigit():
             partners = mex.partner_candidates(ctx.sess, ctx.org.id, int(self.user_id.data), ctx.kind)
-            self.mex_partner.choices = [(str(n.id), numbers.national(n.e164)) for n in partners]
+            self.mex_partner.choices = options([(str(n.id), numbers.national(n.e164)) for n in partners])
 
     def validate_user_id(self, field):
         user = self.ctx.sess.get(User, int(field.data)) if field.data.isdigit() else None
@@ -268,10 +275,10 @@ class UserForm(StepForm):
     def validate_mex_partner(self, field):
         if not field.choices:
             return  # said beside the user: that user has nothing to pair with
-        if field.data not in {value for value, _label in field.choices}:
+        if field.data not in {c.value for c in field.choices}:
             raise ValidationError(_l("Choose the number to pair with"))
 
 
 class TopUpForm(StepForm):
-    top_up = RadioField(_l("May the user buy extra data (top-up)?"), choices=[("yes", _l("Yes")), ("no", _l("No"))],
+    top_up = RadioField(_l("May the user buy extra data (top-up)?"), choices=options([("yes", _l("Yes")), ("no", _l("No"))]),
                         validators=_required(_l("Choose yes or no")))

@@ -1,0 +1,57 @@
+"""A buyer going through the wizard with plain form posts, as a browser without JavaScript does."""
+import re
+
+from tests.conftest import Browser, csrf_token
+
+INPUT_NAME = re.compile(r'<(?:input|select|textarea)[^>]*\bname="([^"]+)"')
+
+
+def form_html(html: str) -> str:
+    """The step's form (the page also has the logout form)."""
+    start = html.find('<form method="post" action="/settings/account/subs/orders/')
+    return html[start:html.find("</form>", start)] if start >= 0 else html
+
+
+def hidden(html: str, name: str) -> list[str]:
+    return re.findall(rf'name="{name}" value="([^"]*)"', html)
+
+
+class Buyer(Browser):
+    """Browser plus the wizard's moves: start an order, answer a step, save."""
+
+    def start(self, kind: str) -> str:
+        page = self.get("/settings/account/subs").get_data(as_text=True)
+        response = self.client.post("/settings/account/subs/orders", data={"csrf_token": csrf_token(page), "kind": kind})
+        assert response.status_code == 303, response.status_code
+        self.draft_url = response.headers["Location"].rsplit("/", 1)[0]
+        return response.headers["Location"]
+
+    def step_url(self, key: str) -> str:
+        return f"{self.draft_url}/{key}"
+
+    def answer(self, key: str, data: dict, extra: dict | None = None):
+        """Fill in the fields the page shows; when the answer reveals more fields, fill those too."""
+        page = self.get(self.step_url(key))
+        assert page.status_code == 200, (key, page.status_code)
+        html = page.get_data(as_text=True)
+        for _round in range(3):
+            form = form_html(html)
+            names = set(INPUT_NAME.findall(form))
+            post = {k: v for k, v in data.items() if k in names}
+            post.update({"csrf_token": csrf_token(html), "version": hidden(form, "version")[0],
+                         "_shown": hidden(form, "_shown"), **(extra or {})})
+            response = self.client.post(self.step_url(key), data=post)
+            if response.status_code != 200:
+                return response
+            html = response.get_data(as_text=True)  # fields were revealed: fill them in
+        raise AssertionError(f"step {key} kept revealing fields")
+
+    def save(self):
+        page = self.get(self.step_url("review"))
+        return self.client.post(f"{self.draft_url}/save", data={"csrf_token": csrf_token(page.get_data(as_text=True))})
+
+
+def errors(response) -> list[str]:
+    html = response.get_data(as_text=True)
+    return [re.sub(r"<[^>]+>", "", m).replace("Error:", "").strip()
+            for m in re.findall(r'class="error-message"[^>]*>(.*?)</p>', html, re.S)]
