@@ -153,8 +153,8 @@ class NumberForm(StepForm):
         except numbers.NumberError:
             raise ValidationError(_l("Enter a real phone number, like 070-123 45 67"))
         if numbers.kind_of(parsed) != self.ctx.kind:
-            raise ValidationError(_l("This is not a %(kind)s number. Port it as a %(kind)s subscription or enter a %(other)s number.",
-                                     kind=_kind_label(numbers.kind_of(parsed)), other=_kind_label(self.ctx.kind)))
+            raise ValidationError(_l("This is not a %(wanted)s number. A %(wanted)s subscription needs a %(wanted)s number.",
+                                     wanted=_kind_label(self.ctx.kind)))
         e164 = numbers.e164(parsed)
         entry = porting.DatabaseRegister(self.ctx.sess).lookup(e164)
         bound_until = porting.still_bound(entry, self.ctx.today)

@@ -37,6 +37,12 @@ def bind_form(step, ctx: StepContext, formdata, csrf: bool = True):
     return form
 
 
+def shown_fields(step, form) -> set[str]:
+    """Revealed fields the buyer can see now: present in the form, and a radio group only with options."""
+    return {name for name in step.reveals
+            if name in form and (form[name].type != "RadioField" or form[name].choices)}
+
+
 def as_formdata(values: dict) -> MultiDict:
     """Stored answers as the form post that would have produced them."""
     data = MultiDict()

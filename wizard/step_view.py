@@ -51,7 +51,9 @@ def step_url(draft, key, **params):
 def render(step, ctx, status=200, push=False, **extra):
     """The step page, or only its block for htmx (then with the URL to push on success)."""
     route = [s for s in flow.path(STEPS, ctx.answers)]
-    values = dict(step=step, ctx=ctx, draft=ctx.draft, route=route, position=[s.key for s in route].index(step.key) + 1,
+    form = extra.get("form")
+    shown = orders.shown_fields(step, form) if form is not None else set()
+    values = dict(step=step, ctx=ctx, draft=ctx.draft, route=route, shown=shown, position=[s.key for s in route].index(step.key) + 1,
                   return_to=request.values.get("return", ""), **extra)
     if is_fragment_request():
         response = current_app.response_class(render_block("step.html", "step", fragment=True, **values), status=status)
@@ -122,8 +124,7 @@ def save(step, ctx):
     form = bind_form(step, ctx, request.form)
     if request.form.get("version", type=int) != ctx.draft.version:
         return conflict(step, ctx)
-    current = {**ctx.answers, step.key: {n: f.data for n, f in form._fields.items()}}
-    newly_revealed = flow.visible_fields(step, current) - set(request.form.getlist("_shown"))
+    newly_revealed = orders.shown_fields(step, form) - set(request.form.getlist("_shown"))
     if "_reveal" in request.form or newly_revealed:
         return render(step, ctx, form=form, revealing=True)
     if not form.validate():

@@ -1,0 +1,168 @@
+"""Every rule the server enforces on a step, with the message the buyer sees beside the field."""
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+from stdnum import luhn
+
+from tests.test_wizard_journeys import number_id, user_id, walk
+from tests.conftest import csrf_token
+from tests.wizard_client import errors, hidden
+from wizard.models import PhoneNumber, User
+from wizard.porting import earliest_porting_date
+
+BEFORE = {
+    "number": [("price_basis", {"basis": "unbound"}), ("call_rate", {"code": "rate-fixed"}), ("data_package", {"code": "data-5"})],
+}
+BEFORE["sim"] = BEFORE["number"] + [("number", {"choice": "new"})]
+BEFORE["user"] = BEFORE["sim"] + [("sim", {"sim_kind": "esim"}), ("pbx", {"mode": "pbx", "mex": "y"})]
+
+
+@pytest.fixture
+def at(buyer_as):
+    """at('sim') is an owner's mobile order standing at that step."""
+
+    def _at(step):
+        b = buyer_as("owner")
+        b.start("mobile")
+        walk(b, BEFORE[step])
+        return b
+
+    return _at
+
+
+NOT_89 = "124607123456789012" + "3"
+NOT_89 += luhn.calc_check_digit(NOT_89)
+
+
+@pytest.mark.parametrize(
+    ("icc", "message"),
+    [
+        ("", "Enter the SIM card number"),
+        ("8946071234567890123", "The SIM card number must be 20 digits (you entered 19)"),
+        ("894607123456789012300", "The SIM card number must be 20 digits (you entered 21)"),
+        ("89460712345678901231", "The SIM card number is not valid: check the digits on the back of the card"),
+        ("٨٩٤٦٠٧١٢٣٤٥٦٧٨٩٠١٢٣٠", "The SIM card number can only contain the digits 0 to 9"),
+        ("8946O712345678901230", "The SIM card number can only contain the digits 0 to 9"),
+        (NOT_89, "The SIM card number must start with 89"),
+    ],
+)
+def test_icc_rules(at, icc, message):
+    response = at("sim").answer("sim", {"sim_kind": "physical", "icc": icc})
+    assert response.status_code == 422
+    assert errors(response) == [message]
+    assert f'value="{icc}"' in response.get_data(as_text=True), "what was typed is kept"
+
+
+@pytest.mark.parametrize("icc", ["8946 0712 3456 7890 1230", "8946-0712-3456-7890-1230", "89460712345678901230"])
+def test_icc_as_printed_on_cards_is_accepted(at, icc):
+    assert at("sim").answer("sim", {"sim_kind": "physical", "icc": icc}).status_code == 303
+
+
+def test_esim_needs_no_icc(at):
+    assert at("sim").answer("sim", {"sim_kind": "esim", "icc": "garbage"}).status_code == 303
+
+
+def _port(b, number, day=None, operator="Telia"):
+    day = day or earliest_porting_date("mobile", date.today())
+    return b.answer("number", {"choice": "port", "port_number": number, "port_operator": operator,
+                               "port_date": day.isoformat()})
+
+
+@pytest.mark.parametrize(
+    ("number", "message_start"),
+    [
+        ("070-444 55 66", "This number is bound to its current operator until "),
+        ("08-123 456 71", "This is not a mobile number. A mobile subscription needs a mobile number."),
+        ("12345", "Enter a real phone number"),
+        ("", "Enter the number to move"),
+    ],
+)
+def test_porting_number_rules(at, number, message_start):
+    response = _port(at("number"), number)
+    assert response.status_code == 422
+    assert errors(response)[0].startswith(message_start)
+
+
+def test_still_bound_message_says_when_the_binding_ends(app, at, query):
+    from wizard.models import PortingRegisterEntry
+
+    ends = query(lambda s: s.scalar(select(PortingRegisterEntry.binding_ends_on).where(PortingRegisterEntry.e164 == "+46704445566")))
+    text = errors(_port(at("number"), "+46 70 444 55 66"))[0]
+    assert f"{ends:%B} {ends.day}, {ends.year}" in text
+
+
+@pytest.mark.parametrize(
+    ("day", "message_start"),
+    [
+        (date.today() - timedelta(days=1), "The porting date cannot be in the past"),
+        (date.today() + timedelta(days=1), "Choose a working day on or after"),
+    ],
+)
+def test_porting_date_rules(at, day, message_start):
+    response = _port(at("number"), "070-111 22 33", day=day)
+    assert response.status_code == 422
+    assert errors(response)[0].startswith(message_start)
+
+
+def test_porting_date_must_be_a_working_day(at):
+    day = earliest_porting_date("mobile", date.today())
+    while day.weekday() != 5:
+        day += timedelta(days=1)
+    response = _port(at("number"), "070-111 22 33", day=day)
+    assert errors(response)[0].startswith("Choose a working day on or after")
+
+
+def test_a_specific_number_held_by_another_buyer_cannot_be_picked(at, buyer_as, query):
+    first = at("number")
+    assert first.answer("number", {"choice": "specific", "search": "070-123 40 05", "specific_number": number_id(query, "+46701234005")}).status_code == 303
+    second = at("number")
+    response = second.answer("number", {"choice": "specific", "search": "", "specific_number": number_id(query, "+46701234005")})
+    assert response.status_code == 422
+    assert errors(response) in (["That number was just taken. Pick another."], ["Not a valid choice."])
+
+
+def reveal(b, step, data):
+    """What htmx sends when an option that reveals fields is chosen: the form plus _reveal."""
+    page = b.get(b.step_url(step)).get_data(as_text=True)
+    return b.client.post(b.step_url(step), data={
+        "csrf_token": csrf_token(page), "version": hidden(page, "version")[0], "_reveal": "1", **data})
+
+
+def test_specific_search_lists_only_free_numbers_of_the_right_kind(at):
+    b = at("number")
+    page = reveal(b, "number", {"choice": "specific", "search": "4000"}).get_data(as_text=True)
+    assert "070-123 40 00" in page
+    assert "08-" not in page.split('id="specific-results"')[1].split("</div>")[0]
+
+
+def test_reserved_numbers_are_only_the_organisations_own(buyer_as):
+    b = buyer_as("fjord")
+    b.start("mobile")
+    walk(b, [("price_basis", {"basis": "unbound"}), ("call_rate", {"code": "rate-fixed"}), ("data_package", {"code": "data-5"})])
+    page = b.get(b.step_url("number")).get_data(as_text=True)
+    assert "You have no reserved numbers of this kind" in page
+    assert "073-123 45 00" not in page
+
+
+def test_mex_needs_a_pbx_number_of_the_other_kind(at, query):
+    response = at("user").answer("user", {"user_id": user_id(query, "erik@nordlys.test")})
+    assert response.status_code == 422
+    assert errors(response)[0].startswith("Erik Lund has no PBX-integrated fixed number to pair with")
+
+
+def test_user_of_another_organisation_is_refused(at, query):
+    fjord_owner = user_id(query, "owner@fjord.test")
+    response = at("user").answer("user", {"user_id": fjord_owner})
+    assert response.status_code == 422
+    assert errors(response)
+
+
+def test_changing_values_on_reveal_keeps_what_was_typed(at):
+    """Choosing an option that reveals fields never loses typed values."""
+    b = at("number")
+    response = reveal(b, "number", {"choice": "port", "port_number": "070-111 22 33"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'value="070-111 22 33"' in html
+    assert "There is a problem" not in html, "a reveal shows new fields, not errors"
