@@ -1,16 +1,14 @@
-// Progressive enhancement on top of htmx: focus and announcements after swaps.
+// Progressive enhancement on top of htmx: focus, announcements and double-submit protection.
 // No inline handlers anywhere (the CSP forbids them); everything is wired here.
 (function () {
   "use strict";
 
-  function focusAfterSwap(root) {
-    var summary = root.querySelector(".error-summary");
-    var target = summary || root.querySelector("h1");
-    if (!target) return;
-    if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
-    target.focus();
-    var heading = root.querySelector("[data-title]");
-    if (heading) document.title = heading.getAttribute("data-title");
+  var lastFocusedId = null;
+  var lastMethod = null;
+
+  function focusable(el) {
+    if (!el.hasAttribute("tabindex")) el.setAttribute("tabindex", "-1");
+    el.focus();
   }
 
   function announce(message) {
@@ -20,11 +18,40 @@
     window.setTimeout(function () { region.textContent = message; }, 50);
   }
 
-  document.addEventListener("htmx:after:swap", function (event) {
-    var target = event.detail && event.detail.ctx && event.detail.ctx.target;
-    var root = target instanceof Element ? target : document;
-    focusAfterSwap(root);
-    var saved = root.querySelector("[data-announce]");
-    if (saved) announce(saved.getAttribute("data-announce"));
+  // Remember where focus was, so a swap that only reveals fields can put it back.
+  document.addEventListener("htmx:before:swap", function (event) {
+    lastFocusedId = document.activeElement ? document.activeElement.id : null;
+    var ctx = event.detail && event.detail.ctx;
+    lastMethod = ctx && ctx.request ? String(ctx.request.method).toUpperCase() : null;
+  });
+
+  document.addEventListener("htmx:after:swap", function () {
+    var step = document.getElementById("step");
+    if (!step) return;
+    if (step.hasAttribute("data-keep-focus")) {
+      var again = lastFocusedId && document.getElementById(lastFocusedId);
+      if (again) again.focus();
+      return;
+    }
+    var summary = step.querySelector(".error-summary");
+    if (summary) {
+      focusable(summary);
+      return;
+    }
+    var heading = step.querySelector("h1");
+    if (heading) focusable(heading);
+    if (lastMethod === "POST") announce(step.getAttribute("data-saved-text"));
+  });
+
+  // A form marked data-once submits once: a double click cannot send it twice.
+  document.addEventListener("submit", function (event) {
+    var button = event.target.querySelector("[data-once]");
+    if (!button) return;
+    if (event.target.dataset.submitted) {
+      event.preventDefault();
+      return;
+    }
+    event.target.dataset.submitted = "true";
+    window.setTimeout(function () { button.disabled = true; }, 0);
   });
 })();

@@ -130,7 +130,7 @@ class NumberForm(StepForm):
     port_number = StringField(_l("Number to move"), validators=[DataRequired(_l("Enter the number to move")), Length(max=30)])
     port_operator = SelectField(_l("Current operator"), choices=options([("", _l("Choose operator"))] + [(o, o) for o in porting.OPERATORS]),
                                 validators=[DataRequired(_l("Choose the current operator"))])
-    port_date = DateField(_l("Wanted porting date"), validators=[InputRequired(_l("Enter the wanted porting date as a date"))])
+    port_date = DateField(_l("Wanted porting date"), validators=[InputRequired(_l("Enter the wanted porting date"))])
 
     def prepare(self, ctx):
         self.ctx = ctx

@@ -53,7 +53,9 @@ def render(step, ctx, status=200, push=False, **extra):
     route = [s for s in flow.path(STEPS, ctx.answers)]
     form = extra.get("form")
     shown = orders.shown_fields(step, form) if form is not None else set()
-    values = dict(step=step, ctx=ctx, draft=ctx.draft, route=route, shown=shown, position=[s.key for s in route].index(step.key) + 1,
+    failed = status in (409, 422)
+    page_title = (_("Error:") + " " if failed else "") + f"{step.title} – {_('New subscription')}"
+    values = dict(step=step, ctx=ctx, draft=ctx.draft, route=route, shown=shown, page_title=page_title, position=[s.key for s in route].index(step.key) + 1,
                   return_to=request.values.get("return", ""), **extra)
     if is_fragment_request():
         response = current_app.response_class(render_block("step.html", "step", fragment=True, **values), status=status)
