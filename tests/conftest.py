@@ -82,8 +82,7 @@ def database_url(request, tmp_path):
 @pytest.fixture
 def app(database_url, tmp_path):
     """The application on a fresh database holding SPEC's demo data."""
-    app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url})
-    app.instance_path = str(tmp_path)
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url}, instance_path=str(tmp_path))
     with app.app_context():
         seed_demo(db.session())
     yield app

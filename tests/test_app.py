@@ -15,24 +15,33 @@ def test_missing_secret_key_is_a_clear_startup_error(monkeypatch, tmp_path):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     with pytest.raises(RuntimeError, match="SECRET_KEY is not set"):
-        create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3", "SECRET_KEY": None})
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3", "SECRET_KEY": None}, instance_path=str(tmp_path))
 
 
 def test_environment_overrides_defaults(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "from-env")
     monkeypatch.setenv("NUMBER_HOLD_MINUTES", "45")
     monkeypatch.setenv("EMBED_ALLOWED_ORIGINS", "https://a.example https://b.example")
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"})
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"}, instance_path=str(tmp_path))
     assert app.config["SECRET_KEY"] == "from-env"
     assert app.config["NUMBER_HOLD_MINUTES"] == 45
     assert app.config["EMBED_ALLOWED_ORIGINS"] == ["https://a.example", "https://b.example"]
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 
-def test_default_database_is_sqlite_under_instance(monkeypatch):
+def test_instance_config_overrides_defaults_and_environment_overrides_it(monkeypatch, tmp_path):
+    (tmp_path / "config.py").write_text("SECRET_KEY = 'from-file'\nNUMBER_HOLD_MINUTES = 10\n")
+    monkeypatch.setenv("NUMBER_HOLD_MINUTES", "20")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"}, instance_path=str(tmp_path))
+    assert app.config["SECRET_KEY"] == "from-file"
+    assert app.config["NUMBER_HOLD_MINUTES"] == 20
+
+
+def test_default_database_is_sqlite_under_instance(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "x")
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    app = create_app()
+    app = create_app(instance_path=str(tmp_path))
     assert app.config["DATABASE_URL"] == f"sqlite:///{app.instance_path}/wizard.sqlite3"
     app.extensions["db_engine"].dispose()
 

@@ -7,9 +7,10 @@ from . import cli, config, db, errors, i18n, security, templating
 from .extensions import babel, csrf, limiter, login_manager
 
 
-def create_app(test_config=None) -> Flask:
+def create_app(test_config=None, instance_path=None) -> Flask:
     """Build the app; each register_* step is one concern."""
-    app = Flask(__name__, instance_relative_config=True, template_folder="../templates", static_folder="../static")
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True,
+                template_folder="../templates", static_folder="../static")
     os.makedirs(app.instance_path, exist_ok=True)
     config.load(app, test_config)
     register_extensions(app)
