@@ -20,6 +20,10 @@ def too_many(exc):
     return render_template("errors/429.html", limit=exc.description), 429
 
 
+def bad_request(exc):
+    return render_template("errors/400.html", reason=_("The request was not understood. Go back and try again.")), 400
+
+
 def csrf_failed(exc: CSRFError):
     return render_template("errors/400.html", reason=_("The form was too old or was not sent from this site. Reload the page and try again.")), 400
 
@@ -32,5 +36,6 @@ def init_app(app) -> None:
     app.register_error_handler(PermissionDenied, forbidden)
     app.register_error_handler(404, not_found)
     app.register_error_handler(429, too_many)
+    app.register_error_handler(400, bad_request)
     app.register_error_handler(CSRFError, csrf_failed)
     app.register_error_handler(500, server_error)
