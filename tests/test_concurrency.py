@@ -4,13 +4,9 @@ import threading
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_token
-from tests.test_wizard_journeys import walk
+from tests.test_wizard_journeys import FIXED_ORDER, walk
 from tests.wizard_client import hidden
 from wizard.models import Draft, PhoneNumber, Subscription
-
-FIXED_ORDER = [("price_basis", {"basis": "unbound"}), ("call_rate", {"code": "rate-fixed"}),
-               ("number", {"choice": "new"}), ("pbx", {"mode": "independent"}), ("user", {"user_id": "5"})]
-
 
 def race(requests):
     """Run the callables at the same moment, each in its own thread; return their results in order."""

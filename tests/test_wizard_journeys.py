@@ -8,6 +8,9 @@ from tests.wizard_client import errors
 from wizard.models import AuditEvent, Draft, MexPair, PhoneNumber, Sim, Subscription, User
 from wizard.porting import earliest_porting_date
 
+# A whole fixed order after the type, up to Check your answers (user 5 is Erik Lund).
+FIXED_ORDER = [("price_basis", {"basis": "unbound"}), ("call_rate", {"code": "rate-fixed"}),
+               ("number", {"choice": "new"}), ("pbx", {"mode": "independent"}), ("user", {"user_id": "5"})]
 VALID_ICC = "89460712345678901230"
 OTHER_ICC = "89460712345678901248"
 
@@ -211,13 +214,7 @@ def test_jumping_ahead_by_url_goes_to_the_first_unanswered_step(buyer_as):
 def test_change_link_returns_to_check_your_answers(buyer_as):
     b = buyer_as("owner")
     b.start("fixed")
-    walk(b, [
-        ("price_basis", {"basis": "unbound"}),
-        ("call_rate", {"code": "rate-fixed"}),
-        ("number", {"choice": "new"}),
-        ("pbx", {"mode": "independent"}),
-        ("user", {"user_id": "5"}),
-    ])
+    walk(b, FIXED_ORDER)
     response = b.answer("call_rate", {"code": "rate-variable"}, extra={"return": "review"})
     assert response.headers["Location"].endswith("/review")
 
@@ -225,13 +222,7 @@ def test_change_link_returns_to_check_your_answers(buyer_as):
 def test_save_twice_gives_one_subscription(buyer_as, query):
     b = buyer_as("owner")
     b.start("fixed")
-    walk(b, [
-        ("price_basis", {"basis": "unbound"}),
-        ("call_rate", {"code": "rate-fixed"}),
-        ("number", {"choice": "new"}),
-        ("pbx", {"mode": "independent"}),
-        ("user", {"user_id": "5"}),
-    ])
+    walk(b, FIXED_ORDER)
     page = b.get(b.step_url("review")).get_data(as_text=True)
     from tests.conftest import csrf_token
 
