@@ -1,4 +1,5 @@
 """Locale choice and Babel-formatted money and dates for templates."""
+import re
 from datetime import date, datetime
 
 from flask import current_app, request
@@ -13,11 +14,17 @@ def select_locale() -> str:
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+CODE_THEN_DIGIT = re.compile(r"^([A-Z]{3})(\d)")
+
+
 def money(ore: int | None) -> str:
     """Öre as a localised SEK amount, e.g. 'SEK 199.00' or '199,00 kr'."""
     if ore is None:
         return ""
-    return format_currency(ore / 100, current_app.config["CURRENCY"])
+    text = format_currency(ore / 100, current_app.config["CURRENCY"])
+    # Babel does not apply CLDR's currencySpacing, so 'en' gives 'SEK199.00'; add the
+    # no-break space CLDR asks for between a letter symbol and a digit.
+    return CODE_THEN_DIGIT.sub("\\1\u00a0\\2", text)
 
 
 def day(value: date | datetime | None) -> str:

@@ -21,6 +21,13 @@ def merged(*dicts) -> dict:
     return result
 
 
+def unbroken(text: str) -> str:
+    """Spaces as no-break spaces, so a number never wraps across lines."""
+    return text.replace(" ", "\u00a0")
+
+
 def init_app(app) -> None:
-    app.jinja_env.filters.update(money=money, day=day, moment=moment, national=national, international=international)
+    app.jinja_env.filters.update(money=money, day=day, moment=moment, unbroken=unbroken,
+                                 national=lambda v: unbroken(national(v)),
+                                 international=lambda v: unbroken(international(v)))
     app.jinja_env.globals.update(get_locale=get_locale, PERMISSION_NAMES=PERMISSION_NAMES, hx=hx, merged=merged)
