@@ -11,6 +11,7 @@ from .forms import NUMBER_CHOICES, StepContext
 from .i18n import day, money
 from .models import PhoneNumber, User
 from .sim import grouped
+from .templating import unbroken
 
 KIND = {"mobile": _l("Mobile"), "fixed": _l("Fixed")}
 BASIS = {"bound": _l("Bound (contract prices)"), "unbound": _l("Unbound (current price list)")}
@@ -29,12 +30,12 @@ def answer_text(ctx: StepContext, key: str) -> str:
         return f"{item.name}, {money(item.monthly_ore)} {_('per month')}" if item else ""
     if key == "number":
         label = dict(NUMBER_CHOICES).get(a.get("choice"), "")
-        text = f"{numbers.national(a['e164'])} ({label})" if a.get("e164") else str(label)
+        text = f"{unbroken(numbers.national(a['e164']))} ({label})" if a.get("e164") else str(label)
         if a.get("choice") == "port":
             text += " · " + _("from %(operator)s on %(date)s", operator=a["port_operator"], date=day(date.fromisoformat(a["port_date"])))
         return text
     if key == "sim":
-        return _("Physical SIM, ICC %(icc)s", icc=grouped(a["icc"])) if a.get("sim_kind") == "physical" else _("eSIM (QR code after saving)")
+        return _("Physical SIM, ICC %(icc)s", icc=unbroken(grouped(a["icc"]))) if a.get("sim_kind") == "physical" else _("eSIM (QR code after saving)")
     if key == "pbx":
         if a.get("mode") == "pbx":
             return _("PBX-integrated, MEX on") if a.get("mex") else _("PBX-integrated, MEX off")
@@ -44,7 +45,7 @@ def answer_text(ctx: StepContext, key: str) -> str:
         text = user.name if user else ""
         if a.get("mex_partner"):
             partner = sess.get(PhoneNumber, int(a["mex_partner"]))
-            text += " · " + _("MEX with %(number)s", number=numbers.national(partner.e164))
+            text += " · " + _("MEX with %(number)s", number=unbroken(numbers.national(partner.e164)))
         return text
     if key == "top_up":
         return _("Yes") if a.get("top_up") == "yes" else _("No")
