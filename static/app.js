@@ -55,3 +55,25 @@
     window.setTimeout(function () { button.disabled = true; }, 0);
   });
 })();
+
+// --- Users & Teams → Users (users_view.py): focus after a panel swap, warn before losing unsaved MEX changes.
+(function () {
+  "use strict";
+
+  // A swapped-in panel marks what should take focus (its heading, the Connected field, the
+  // pending line or the error summary) with data-autofocus; only htmx fragments carry it.
+  document.addEventListener("htmx:after:swap", function () {
+    var el = document.querySelector("[data-autofocus]");
+    if (!el) return;
+    el.removeAttribute("data-autofocus");
+    if (!el.hasAttribute("tabindex") && !/^(INPUT|SELECT|TEXTAREA|BUTTON|A)$/.test(el.tagName)) el.setAttribute("tabindex", "-1");
+    el.focus();
+  });
+
+  // Pending changes (Done, not yet Saved) are marked data-unsaved; leaving the page then asks first.
+  window.addEventListener("beforeunload", function (event) {
+    if (!document.querySelector("[data-unsaved]")) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
+})();

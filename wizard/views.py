@@ -29,10 +29,3 @@ def subs():
         .order_by(Subscription.created_at.desc())
     ).all()
     return render_template("subs.html", drafts=open_drafts, subscriptions=subscriptions, kinds=KIND)
-
-
-@bp.route("/settings/users")
-@requires("users")
-def users():
-    """Users & Teams → Users."""
-    return render_template("users.html")
