@@ -126,7 +126,7 @@ def test_a_colleague_with_the_users_permission_may_pair(users_admin, query, anna
     assert pairs(query) == [(ANNA_FIXED, ANNA_MOBILE)]
 
 
-def test_account_permission_alone_may_not_post(login_as, browser, anna, anna_fixed, query):
+def test_account_permission_alone_may_not_post(login_as, anna, anna_fixed):
     owner = login_as("owner")
     page = owner.get(f"/settings/users/{anna}")
     buyer = login_as("buyer")
@@ -387,7 +387,7 @@ def test_cancel_and_undo_keep_or_drop_pending_changes(login_as, query, anna, ann
     panel = Panel(login_as("owner"), anna)
     panel.connect(anna_fixed, "070-999 00 01")
     panel.press("preview", {"edit": str(anna_fixed)})
-    assert f'value="070-999 00 01"' in panel.page.get_data(as_text=True).replace("\u00a0", " ")
+    assert 'value="070-999 00 01"' in panel.page.get_data(as_text=True).replace("\u00a0", " ")
     cancelled = panel.press("preview", {"cancel": str(anna_fixed), f"connected-{anna_fixed}": "junk"})
     assert cancelled.status_code == 200 and panel.fields == {f"pending-{anna_fixed}": ANNA_MOBILE}
     undone = panel.press("preview", {"undo": str(anna_fixed)})

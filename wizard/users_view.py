@@ -63,10 +63,6 @@ class Line:
     number: PhoneNumber
     partner: PhoneNumber | None = None  # the paired mobile number of a fixed number
 
-    @property
-    def fixed(self) -> PhoneNumber | None:
-        return self.number if self.number.kind == "fixed" else None
-
 
 # --------------------------------------------------------------------------- the list
 
