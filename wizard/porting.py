@@ -1,15 +1,20 @@
-"""Porting a number in: the porting register behind a small interface, and the porting date rule."""
+"""Porting a number in: the porting register behind a small interface (importable from CSV),
+the porting date rule, and the porting status a subscription moves through after Save."""
 from __future__ import annotations
 
+import csv
+import io
+import re
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Protocol
+from datetime import date, datetime, timedelta
+from typing import Protocol, TextIO
 
 import holidays
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from .models import PortingRegisterEntry
+from . import numbers
+from .models import AuditEvent, MexPair, PhoneNumber, PortingRegisterEntry, Subscription
 
 OPERATORS = ["Telia", "Tele2", "Telenor", "Tre", "Comviq", "Hallon", "Vimla", "Other"]
 LEAD_WORKING_DAYS = {"mobile": 5, "fixed": 10}
@@ -60,3 +65,229 @@ def earliest_porting_date(kind: str, today: date) -> date:
 
 def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in holidays.country_holidays("SE", years=day.year)
+
+
+# --------------------------------------------------------------------------- importing the register from CSV
+
+REGISTER_COLUMNS = ("number", "current_operator", "binding_ends_on")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+OPERATOR_MAX_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    """One valid line of a register file, its number normalised to E.164."""
+
+    line: int
+    e164: str
+    current_operator: str
+    binding_ends_on: date | None
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Why a line of a register file is rejected: the line number, the offending value and the reason."""
+
+    line: int
+    column: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f'line {self.line}, {self.column} "{self.value}": {self.reason}'
+
+
+def read_register_csv(stream: TextIO) -> tuple[list[RegisterRow], list[RowError]]:
+    """Read and check every line of a register file (header number,current_operator,binding_ends_on).
+
+    Numbers may be written in any common format and are normalised to E.164; binding_ends_on is
+    an ISO date (YYYY-MM-DD) or empty. Returns the valid rows and the errors; the file may only be
+    imported when there are no errors. A comma or a semicolon separates the columns.
+    """
+    text = stream.read().lstrip("\ufeff")
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = ";" if ";" in first_line and "," not in first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = next(reader, None)
+    while header is not None and not any(cell.strip() for cell in header):
+        header = next(reader, None)
+    if header is None:
+        return [], [RowError(1, "header", "", "the file is empty; the first line must be the header "
+                                                + ",".join(REGISTER_COLUMNS))]
+    names = [cell.strip().lower() for cell in header]
+    missing = [column for column in REGISTER_COLUMNS if column not in names]
+    if missing:
+        return [], [RowError(reader.line_num, "header", delimiter.join(header),
+                             f"the header lacks the column(s) {', '.join(missing)}; "
+                             f"expected {','.join(REGISTER_COLUMNS)}")]
+    index = {column: names.index(column) for column in REGISTER_COLUMNS}
+    rows: list[RegisterRow] = []
+    errors: list[RowError] = []
+    first_seen: dict[str, int] = {}
+    for cells in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue  # blank lines are allowed
+        if len(cells) != len(names):
+            errors.append(RowError(line, "row", delimiter.join(cells),
+                                   f"has {len(cells)} column(s), the header has {len(names)}"))
+            continue
+        row_errors = []
+        raw_number = cells[index["number"]].strip()
+        e164 = None
+        if not raw_number:
+            row_errors.append(RowError(line, "number", raw_number, "the number is missing"))
+        else:
+            try:
+                e164 = numbers.e164(numbers.parse(raw_number))
+            except numbers.NumberError:
+                row_errors.append(RowError(line, "number", raw_number, "not a valid phone number"))
+        if e164 is not None and e164 in first_seen:
+            row_errors.append(RowError(line, "number", raw_number,
+                                       f"duplicate number {e164}, already on line {first_seen[e164]}"))
+        operator = cells[index["current_operator"]].strip()
+        if not operator:
+            row_errors.append(RowError(line, "current_operator", operator, "the current operator is missing"))
+        elif len(operator) > OPERATOR_MAX_LENGTH:
+            row_errors.append(RowError(line, "current_operator", operator,
+                                       f"the operator name is longer than {OPERATOR_MAX_LENGTH} characters"))
+        raw_date = cells[index["binding_ends_on"]].strip()
+        binding_ends_on = None
+        if raw_date:
+            try:
+                if not ISO_DATE.fullmatch(raw_date):
+                    raise ValueError(raw_date)
+                binding_ends_on = date.fromisoformat(raw_date)
+            except ValueError:
+                row_errors.append(RowError(line, "binding_ends_on", raw_date,
+                                           "not a date in the form YYYY-MM-DD (or leave it empty)"))
+        if e164 is not None and e164 not in first_seen:
+            first_seen[e164] = line
+        if row_errors:
+            errors.extend(row_errors)
+        else:
+            rows.append(RegisterRow(line, e164, operator, binding_ends_on))
+    return rows, errors
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+def import_register(sess: Session, rows: list[RegisterRow], now: datetime) -> ImportCounts:
+    """Upsert valid rows by E.164 (insert new numbers, update known ones); the caller commits or rolls back."""
+    existing: dict[str, PortingRegisterEntry] = {}
+    e164s = [row.e164 for row in rows]
+    for start in range(0, len(e164s), 500):
+        chunk = e164s[start:start + 500]
+        for entry in sess.scalars(select(PortingRegisterEntry).where(PortingRegisterEntry.e164.in_(chunk))):
+            existing[entry.e164] = entry
+    inserted = updated = unchanged = 0
+    for row in rows:
+        entry = existing.get(row.e164)
+        if entry is None:
+            sess.add(PortingRegisterEntry(e164=row.e164, current_operator=row.current_operator,
+                                          binding_ends_on=row.binding_ends_on, updated_at=now))
+            inserted += 1
+        elif (entry.current_operator, entry.binding_ends_on) != (row.current_operator, row.binding_ends_on):
+            entry.current_operator, entry.binding_ends_on, entry.updated_at = row.current_operator, row.binding_ends_on, now
+            updated += 1
+        else:
+            unchanged += 1
+    sess.flush()
+    return ImportCounts(inserted, updated, unchanged)
+
+
+# --------------------------------------------------------------------------- porting status after Save
+
+# The operator's callbacks move a porting subscription along these edges; anything else is refused.
+PORTING_TRANSITIONS: dict[str, frozenset[str]] = {
+    "submitted": frozenset({"scheduled", "rejected", "cancelled"}),
+    "scheduled": frozenset({"completed", "rejected", "cancelled"}),
+    "completed": frozenset(),
+    "rejected": frozenset(),
+    "cancelled": frozenset(),
+}
+PORTING_STATUSES = tuple(PORTING_TRANSITIONS)
+# What the subscription's own status becomes when the porting reaches a status.
+SUBSCRIPTION_STATUS_AFTER = {"scheduled": "pending_port", "completed": "active",
+                             "rejected": "cancelled", "cancelled": "cancelled"}
+
+
+class PortingError(ValueError):
+    """A porting status change that cannot be made, with a message for the operator."""
+
+
+def can_move(current: str | None, new: str) -> bool:
+    return new in PORTING_TRANSITIONS.get(current or "", frozenset())
+
+
+@dataclass(frozen=True)
+class PortingChange:
+    subscription: Subscription
+    old: str
+    new: str
+    mex_removed_with: str | None  # the E.164 of the number the ported number was MEX-paired with
+
+
+def move_porting(sess: Session, number_text: str, new: str, now: datetime,
+                 scheduled_for: date | None = None) -> PortingChange:
+    """Move the porting of the subscription with this number to `new` and audit it; the caller commits.
+
+    On completed the subscription becomes active; on rejected or cancelled it is cancelled and a
+    MEX pair of its number is removed (a line that never arrived cannot be part of MEX). The number's
+    row stays: the cancelled subscription still refers to it. The change is a conditional UPDATE on
+    the old status, so two callbacks at once cannot both move it.
+    """
+    if new not in PORTING_TRANSITIONS:
+        raise PortingError(f"Unknown porting status {new!r}; use one of {', '.join(PORTING_STATUSES)}.")
+    try:
+        e164 = numbers.e164(numbers.parse(number_text))
+    except numbers.NumberError:
+        raise PortingError(f"{number_text!r} is not a valid phone number.") from None
+    subscription = sess.scalar(select(Subscription).join(Subscription.number).where(PhoneNumber.e164 == e164))
+    if subscription is None:
+        raise PortingError(f"No subscription has the number {e164}.")
+    old = subscription.porting_status
+    if old is None:
+        raise PortingError(f"The subscription of {e164} (subscription {subscription.id}) was not ported in; "
+                           "it has no porting status.")
+    if not can_move(old, new):
+        allowed = [status for status in PORTING_STATUSES if status in PORTING_TRANSITIONS.get(old, ())]
+        choices = " or ".join([", ".join(allowed[:-1]), allowed[-1]] if len(allowed) > 1 else allowed)
+        after = f"from {old} it can only become {choices}" if allowed else f"{old} is final"
+        raise PortingError(f"The porting of {e164} cannot go from {old} to {new}: {after}.")
+    if scheduled_for is not None and new != "scheduled":
+        raise PortingError("A date can only be given when the porting is scheduled.")
+    values = {"porting_status": new, "status": SUBSCRIPTION_STATUS_AFTER[new]}
+    if scheduled_for is not None:
+        values["porting_date"] = scheduled_for
+    moved = sess.execute(
+        update(Subscription).where(Subscription.id == subscription.id, Subscription.porting_status == old)
+        .values(**values).execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:
+        raise PortingError(f"The porting of {e164} was changed meanwhile; check its status and try again.")
+    sess.refresh(subscription)
+    data: dict = {"number": e164, "from": old, "to": new}
+    if scheduled_for is not None:
+        data["date"] = scheduled_for.isoformat()
+    mex_partner = None
+    if new in {"rejected", "cancelled"}:
+        pair = sess.scalar(select(MexPair).where(or_(MexPair.fixed_number_id == subscription.number_id,
+                                                     MexPair.mobile_number_id == subscription.number_id)))
+        if pair is not None:
+            fixed, mobile = pair.fixed_number.e164, pair.mobile_number.e164
+            mex_partner = mobile if fixed == e164 else fixed
+            sess.add(AuditEvent(organisation_id=subscription.organisation_id, actor_id=None, action="mex.disconnected",
+                                subject=f"user:{pair.user_id}", created_at=now,
+                                data={"fixed": fixed, "mobile": mobile, "reason": f"porting.{new}"}))
+            sess.delete(pair)
+            data["mex_removed_with"] = mex_partner
+    sess.add(AuditEvent(organisation_id=subscription.organisation_id, actor_id=None, action=f"porting.{new}",
+                        subject=f"subscription:{subscription.id}", created_at=now, data=data))
+    sess.flush()
+    return PortingChange(subscription, old, new, mex_partner)
