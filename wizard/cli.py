@@ -1,12 +1,15 @@
-"""Operator commands: `flask --app app init-db | seed-demo | create-user`."""
+"""Operator commands: `flask --app app init-db | seed-demo | create-user | purge-drafts |
+import-porting-register | port-status`."""
 from datetime import datetime, timezone
+from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from . import db, drafts, migrate
+from . import db, drafts, migrate, porting
 from .models import Organisation, User
 from .passwords import hash_password
 from .seed import seed_demo
@@ -61,6 +64,69 @@ def purge_drafts_command(days):
     click.echo(f"Purged {count} draft(s) older than {days} days.")
 
 
+@click.command("import-porting-register")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def import_porting_register_command(file):
+    """Import the porting register from a CSV FILE (all rows or none).
+
+    Header row: number,current_operator,binding_ends_on. Numbers in any common format
+    (070-111 22 33, +46 70 111 22 33, ...); binding_ends_on is YYYY-MM-DD or empty.
+    Known numbers are updated, new ones inserted. If any row is wrong nothing is
+    imported and the wrong rows are listed.
+    """
+    try:
+        with file.open(encoding="utf-8-sig", newline="") as stream:
+            rows, errors = porting.read_register_csv(stream)
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{file} is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV.") from None
+    if errors:
+        bad_lines = len({error.line for error in errors})
+        report = [f"Nothing imported from {file}: {bad_lines} line(s) rejected ({len(rows)} line(s) were fine)."]
+        report += [f"  {error}" for error in errors]
+        raise click.ClickException("\n".join(report))
+    sess = db.session()
+    try:
+        counts = porting.import_register(sess, rows, datetime.now(timezone.utc))
+        sess.commit()
+    except IntegrityError:
+        sess.rollback()
+        raise click.ClickException("The porting register was changed by someone else meanwhile; nothing imported. "
+                                   "Run the import again.") from None
+    click.echo(f"Imported {len(rows)} number(s) from {file}: {counts.inserted} inserted, "
+               f"{counts.updated} updated, {counts.unchanged} unchanged.")
+
+
+@click.command("port-status")
+@click.argument("number")
+@click.argument("status", metavar="STATUS", type=click.Choice(porting.PORTING_STATUSES))
+@click.option("--date", "scheduled_for", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
+              help="With scheduled: the porting date the operator confirmed (default: the wanted date).")
+@with_appcontext
+def port_status_command(number, status, scheduled_for):
+    """Move the porting of the subscription with NUMBER to STATUS (the operator's callback).
+
+    submitted -> scheduled -> completed; rejected or cancelled from submitted or scheduled.
+    Completed makes the subscription active; rejected or cancelled cancels it.
+    """
+    sess = db.session()
+    try:
+        change = porting.move_porting(sess, number, status, datetime.now(timezone.utc),
+                                      scheduled_for.date() if scheduled_for else None)
+        sess.commit()
+    except porting.PortingError as exc:
+        sess.rollback()
+        raise click.ClickException(str(exc)) from None
+    sub = change.subscription
+    message = f"{sub.number.e164}: porting {change.old} -> {change.new} (subscription {sub.id} is {sub.status})"
+    if change.new == "scheduled":
+        message += f", porting date {sub.porting_date.isoformat()}"
+    if change.mex_removed_with:
+        message += f"; its MEX pair with {change.mex_removed_with} is removed"
+    click.echo(message + ".")
+
+
 def init_app(app) -> None:
-    for command in (init_db_command, seed_demo_command, create_user_command, purge_drafts_command):
+    for command in (init_db_command, seed_demo_command, create_user_command, purge_drafts_command,
+                    import_porting_register_command, port_status_command):
         app.cli.add_command(command)
