@@ -77,3 +77,16 @@
     event.returnValue = "";
   });
 })();
+
+// Print buttons (data-print) appear only where printing from script works.
+(function () {
+  "use strict";
+  function wirePrint() {
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () { window.print(); });
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", wirePrint);
+  else wirePrint();
+})();

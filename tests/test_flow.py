@@ -89,8 +89,8 @@ def test_turning_pbx_off_clears_mex():
     [
         ("new", set()),
         ("reserved", {"reserved_number"}),
-        ("specific", {"search", "specific_number"}),
-        ("port", {"port_number", "port_operator", "port_date"}),
+        ("specific", {"search", "match", "specific_number"}),
+        ("port", {"port_number", "port_operator", "port_date", "port_owner"}),
     ],
 )
 def test_number_choice_reveals_its_fields(choice, shown):

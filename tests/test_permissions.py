@@ -34,7 +34,9 @@ def test_forbidden_users_page_names_the_users_permission(login_as):
 
 
 def _example_url(app, rule):
-    values = {arg: "x" * 16 for arg in rule.arguments}
+    from werkzeug.routing import IntegerConverter
+
+    values = {arg: 1 if isinstance(rule._converters.get(arg), IntegerConverter) else "x" * 16 for arg in rule.arguments}
     with app.test_request_context():
         from flask import url_for
 

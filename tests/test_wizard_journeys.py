@@ -76,7 +76,7 @@ def test_mobile_esim_with_a_ported_number(buyer_as, query):
         ("price_basis", {"basis": "unbound"}),
         ("call_rate", {"code": "rate-variable"}),
         ("data_package", {"code": "data-5"}),
-        ("number", {"choice": "port", "port_number": "070-111 22 33", "port_operator": "Telia",
+        ("number", {"choice": "port", "port_number": "070-111 22 33", "port_operator": "Telia", "port_owner": "ours",
                     "port_date": porting_day.isoformat()}),
         ("sim", {"sim_kind": "esim"}),
         ("pbx", {"mode": "independent"}),
@@ -248,7 +248,7 @@ def test_save_rechecks_answers_against_current_data(buyer_as, query, app):
     assert response.headers["Location"].endswith("/sim?recheck=1")
     page = second.get(response.headers["Location"])
     assert page.status_code == 422
-    assert "This SIM card is already in use" in page.get_data(as_text=True)
+    assert "This SIM card is already in use for 070-123 40 0" in page.get_data(as_text=True)
     assert query(lambda s: s.scalar(select(func.count()).select_from(Subscription))) == 1
 
 

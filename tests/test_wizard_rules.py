@@ -65,7 +65,7 @@ def test_esim_needs_no_icc(at):
 
 def _port(b, number, day=None, operator="Telia"):
     day = day or earliest_porting_date("mobile", date.today())
-    return b.answer("number", {"choice": "port", "port_number": number, "port_operator": operator,
+    return b.answer("number", {"choice": "port", "port_number": number, "port_operator": operator, "port_owner": "ours",
                                "port_date": day.isoformat()})
 
 

@@ -38,7 +38,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """The login pages and the wizard; a host app may mount the wizard under its own prefix."""
-    from . import auth, step_view, users_view, views  # noqa: F401  (step_view adds the order routes to views.bp)
+    from . import auth, step_view, subscription_view, users_view, views  # noqa: F401  (step_view adds the order routes to views.bp)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)

@@ -11,13 +11,16 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from wtforms import BooleanField, DateField, RadioField, SelectField, StringField
+from stdnum.dk import cvr as dk_cvr
+from stdnum.no import orgnr as no_orgnr
+from stdnum.se import orgnr as se_orgnr
+from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from . import mex, numbers, porting, pricing
 from .i18n import day, money
-from .models import Draft, Organisation, PhoneNumber, Sim, User
+from .models import Draft, Organisation, PhoneNumber, Sim, Subscription, User
 from .sim import IccError, clean_icc
 
 
@@ -55,6 +58,8 @@ class StepForm(FlaskForm):
     """Base of every step form: prepare choices, then store plain values."""
 
     hints: dict[str, dict[str, Any]] = {}
+    # Buttons that only show the step again (e.g. paging search results), never save it.
+    redisplay_fields: tuple[str, ...] = ("_reveal",)
 
     def prepare(self, ctx: StepContext) -> None:
         """Fill choices from the database (nothing by default)."""
@@ -126,26 +131,48 @@ class NumberForm(StepForm):
     reserved_number = RadioField(_l("Reserved number"), validate_choice=True,
                                  validators=_required(_l("Choose one of your reserved numbers")))
     search = StringField(_l("Search free numbers by digits"), validators=[Length(max=20)])
-    specific_number = RadioField(_l("Free numbers"), validators=_required(_l("Choose a number from the search results")))
+    match = SelectField(_l("Where the digits are"), default="anywhere", choices=options([
+        ("anywhere", _l("Anywhere in the number")), ("start", _l("At the start")), ("end", _l("At the end"))]))
+    results_page = IntegerField(default=1, validators=[Optional()])  # sent by the Previous/Next buttons
+    specific_number = RadioField(_l("Free numbers"), validate_choice=False)
     port_number = StringField(_l("Number to move"), validators=[DataRequired(_l("Enter the number to move")), Length(max=30)])
     port_operator = SelectField(_l("Current operator"), choices=options([("", _l("Choose operator"))] + [(o, o) for o in porting.OPERATORS]),
                                 validators=[DataRequired(_l("Choose the current operator"))])
     port_date = DateField(_l("Wanted porting date"), validators=[InputRequired(_l("Enter the wanted porting date"))])
+    redisplay_fields = ("_reveal", "results_page")
+    port_owner = RadioField(_l("Who owns the number today?"), choices=options([
+        ("ours", _l("Our organisation")), ("other", _l("Another organisation"))]),
+        validators=_required(_l("Choose who owns the number")))
+    port_owner_org_number = StringField(_l("The other organisation's organisation number"),
+                                        validators=[DataRequired(_l("Enter the organisation number")), Length(max=20)])
 
     def prepare(self, ctx):
         self.ctx = ctx
         reserved = numbers.reserved_for(ctx.sess, ctx.org.id, ctx.kind)
         self.reserved_number.choices = options([(str(n.id), numbers.national(n.e164)) for n in reserved])
-        found = numbers.search_free(ctx.sess, ctx.kind, self.search.data or "", ctx.now)
-        held = ctx.answers.get("number", {})
-        if held.get("choice") == "specific" and held.get("number_id") and all(str(n.id) != held["number_id"] for n in found):
-            mine = ctx.sess.get(PhoneNumber, int(held["number_id"]))
-            if mine is not None and mine.held_by_draft_id == ctx.draft.id:
-                found.insert(0, mine)
+        page = self.results_page.data or 1
+        found, self.more_results = numbers.search_free(ctx.sess, ctx.kind, self.search.data or "", ctx.now,
+                                                       self.match.data or "anywhere", page)
+        self.results_page.data = page
+        self.held = numbers.held_for(ctx.sess, ctx.draft.id, ctx.now)
+        if self.held and self.held.kind == ctx.kind and all(n.id != self.held.id for n in found):
+            found.insert(0, self.held)  # the buyer's own held number stays on offer
         self.specific_number.choices = options([(str(n.id), numbers.national(n.e164)) for n in found])
         self.earliest_port_date = porting.earliest_porting_date(ctx.kind or "mobile", ctx.today)
         if not reserved:
             self.hints = {"choice": {"reserved": _l("You have no reserved numbers of this kind")}}
+
+    def validate_specific_number(self, field):
+        if not field.data:
+            raise ValidationError(_l("Choose a number from the search results"))
+        if not field.data.isdigit() or not numbers.is_available(self.ctx.sess, int(field.data), self.ctx.draft.id, self.ctx.now):
+            raise ValidationError(_l("That number was just taken. Pick another."))
+        number = self.ctx.sess.get(PhoneNumber, int(field.data))
+        if number.kind != self.ctx.kind:
+            raise ValidationError(_l("Choose a number from the search results"))
+
+    def validate_port_owner_org_number(self, field):
+        field.data = organisation_number(field.data)
 
     def validate_port_number(self, field):
         try:
@@ -178,8 +205,11 @@ class NumberForm(StepForm):
         choice = self.choice.data
         if choice == "port":
             numbers.release_holds(ctx.sess, ctx.draft.id)
+            owner = {"port_owner": self.port_owner.data}
+            if self.port_owner.data == "other":
+                owner["port_owner_org_number"] = self.port_owner_org_number.data
             return {"choice": choice, "e164": self.port_e164, "port_number": self.port_e164, "port_operator": self.port_operator.data,
-                    "port_date": self.port_date.data.isoformat()}
+                    "port_date": self.port_date.data.isoformat(), **owner}
         if choice == "reserved":
             numbers.release_holds(ctx.sess, ctx.draft.id)
             number = ctx.sess.get(PhoneNumber, int(self.reserved_number.data))
@@ -201,7 +231,19 @@ class NumberForm(StepForm):
             return None
         numbers.release_holds(ctx.sess, ctx.draft.id, keep=number_id)
         number = ctx.sess.get(PhoneNumber, number_id)
-        return {"choice": choice, "number_id": str(number_id), "e164": number.e164, "search": self.search.data or ""}
+        return {"choice": choice, "number_id": str(number_id), "e164": number.e164, "search": self.search.data or "",
+                "match": self.match.data or "anywhere"}
+
+
+ORG_NUMBER_FORMATS = (se_orgnr, no_orgnr, dk_cvr)
+
+
+def organisation_number(text: str) -> str:
+    """A Swedish, Norwegian or Danish organisation number, validated and formatted by python-stdnum."""
+    for scheme in ORG_NUMBER_FORMATS:
+        if scheme.is_valid(text):
+            return scheme.format(text) if hasattr(scheme, "format") else scheme.compact(text)
+    raise ValidationError(_l("Enter a valid Swedish, Norwegian or Danish organisation number, like 556677-8899"))
 
 
 def _kind_label(kind):
@@ -231,7 +273,11 @@ class SimForm(StepForm):
         except IccError as exc:
             digits = len("".join(field.data.split()).replace("-", ""))
             raise ValidationError(self.ICC_MESSAGES[str(exc)] % {"n": digits} if str(exc) == "length" else self.ICC_MESSAGES[str(exc)])
-        if self.ctx.sess.scalar(select(Sim.id).where(Sim.icc == icc)) is not None:
+        owner = self.ctx.sess.scalar(select(Subscription).join(Sim, Sim.subscription_id == Subscription.id).where(Sim.icc == icc))
+        if owner is not None and owner.organisation_id == self.ctx.org.id:
+            raise ValidationError(_l("This SIM card is already in use for %(number)s (%(user)s)",
+                                     number=numbers.national(owner.number.e164), user=owner.user.name))
+        if owner is not None:
             raise ValidationError(_l("This SIM card is already in use"))
         field.data = icc
 

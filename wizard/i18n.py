@@ -3,7 +3,7 @@ import re
 from datetime import date, datetime
 
 from flask import current_app, request
-from flask_babel import format_currency, format_date, format_datetime, get_locale
+from flask_babel import format_currency, format_date, format_datetime, format_time, get_locale
 
 def select_locale() -> str:
     """The ?lang= choice, else the browser's preference among ours."""
@@ -37,3 +37,10 @@ def moment(value: datetime | None) -> str:
     if value is None:
         return ""
     return format_datetime(value, "medium")
+
+
+def clock(value: datetime | None) -> str:
+    """A time of day in the configured time zone, e.g. '14:32' or '2:32 PM'."""
+    if value is None:
+        return ""
+    return format_time(value, "short")

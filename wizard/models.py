@@ -17,11 +17,35 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 from .db import Base
 
 KINDS = ("mobile", "fixed")
 PERMISSIONS = ("account", "users")
+
+
+class UtcDateTime(TypeDecorator):
+    """A moment stored in UTC and read back timezone-aware on every database.
+
+    SQLite has no time zones and hands back naive datetimes; comparing those with aware
+    ones raises, so every timestamp column goes through here.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime: use an aware one (UTC)")
+            value = value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
 
 
 def utcnow() -> datetime:
@@ -82,7 +106,7 @@ class User(Base):
     is_owner: Mapped[bool] = mapped_column(Boolean, default=False)
     permissions: Mapped[str] = mapped_column(String(100), default="")  # space-separated
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     organisation: Mapped[Organisation] = relationship(back_populates="users")
 
     # Flask-Login protocol. The id Flask-Login keeps is the login session's token, see auth.py.
@@ -112,7 +136,7 @@ class LoginSession(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     user: Mapped[User] = relationship()
 
 
@@ -161,7 +185,7 @@ class PhoneNumber(Base):
     held_by_draft_id: Mapped[Optional[str]] = mapped_column(
         ForeignKey("drafts.id", ondelete="SET NULL"), index=True
     )
-    hold_expires_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    hold_expires_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
     user: Mapped[Optional[User]] = relationship()
 
 
@@ -173,7 +197,7 @@ class PortingRegisterEntry(Base):
     e164: Mapped[str] = mapped_column(String(16), unique=True)
     current_operator: Mapped[str] = mapped_column(String(100))
     binding_ends_on: Mapped[Optional[date]] = mapped_column(Date)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class Draft(Base):
@@ -189,8 +213,8 @@ class Draft(Base):
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     version: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[str] = mapped_column(String(12), default="open", index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
     created_by: Mapped[User] = relationship()
 
 
@@ -220,7 +244,7 @@ class Subscription(Base):
     porting_status: Mapped[Optional[str]] = mapped_column(String(12))
     porting_date: Mapped[Optional[date]] = mapped_column(Date)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     number: Mapped[PhoneNumber] = relationship(foreign_keys=[number_id])
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
@@ -252,7 +276,7 @@ class MexPair(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     fixed_number_id: Mapped[int] = mapped_column(ForeignKey("phone_numbers.id"), unique=True)
     mobile_number_id: Mapped[int] = mapped_column(ForeignKey("phone_numbers.id"), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     fixed_number: Mapped[PhoneNumber] = relationship(foreign_keys=[fixed_number_id])
     mobile_number: Mapped[PhoneNumber] = relationship(foreign_keys=[mobile_number_id])
 
@@ -267,4 +291,4 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(60))
     subject: Mapped[str] = mapped_column(String(100))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)

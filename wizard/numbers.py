@@ -65,14 +65,42 @@ def _available(now: datetime):
     )
 
 
-def search_free(sess: Session, kind: str, digits: str, now: datetime, limit: int = 10) -> list[PhoneNumber]:
-    """Free numbers of a kind whose digits contain `digits` (national or international form)."""
+MATCHES = ("anywhere", "start", "end")
+PAGE_SIZE = 10
+
+
+def search_free(sess: Session, kind: str, digits: str, now: datetime, match: str = "anywhere",
+                page: int = 1, limit: int = PAGE_SIZE) -> tuple[list[PhoneNumber], bool]:
+    """Free numbers of a kind whose digits match (anywhere, at the start or at the end), a page at
+    a time; returns the page and whether there are more."""
     query = select(PhoneNumber).where(PhoneNumber.kind == kind, _available(now))
     digits = "".join(ch for ch in digits if ch.isdigit() and ch.isascii())
     if digits:
-        national_digits = digits[1:] if digits.startswith("0") else digits
-        query = query.where(PhoneNumber.e164.contains(national_digits))
-    return list(sess.scalars(query.order_by(PhoneNumber.e164).limit(limit)))
+        if match == "start":
+            # what people type starts like the national form (070…, 08…) or the international (46…)
+            national_digits = digits[1:] if digits.startswith("0") else digits.removeprefix("46")
+            query = query.where(PhoneNumber.e164.startswith("+46" + national_digits))
+        elif match == "end":
+            query = query.where(PhoneNumber.e164.endswith(digits))
+        else:
+            query = query.where(PhoneNumber.e164.contains(digits[1:] if digits.startswith("0") else digits))
+    page = max(page, 1)
+    rows = list(sess.scalars(query.order_by(PhoneNumber.e164).offset((page - 1) * limit).limit(limit + 1)))
+    return rows[:limit], len(rows) > limit
+
+
+def held_for(sess: Session, draft_id: str, now: datetime) -> PhoneNumber | None:
+    """The number a draft holds right now (None when its hold ran out or it holds none)."""
+    return sess.scalar(select(PhoneNumber).where(PhoneNumber.held_by_draft_id == draft_id,
+                                                 PhoneNumber.status == "held", PhoneNumber.hold_expires_at > now))
+
+
+def is_available(sess: Session, number_id: int, draft_id: str, now: datetime) -> bool:
+    """Free, held by this draft, or held by a hold that ran out."""
+    number = sess.get(PhoneNumber, number_id)
+    return number is not None and (
+        number.status == "free"
+        or (number.status == "held" and (number.held_by_draft_id == draft_id or number.hold_expires_at < now)))
 
 
 def reserved_for(sess: Session, organisation_id: int, kind: str) -> list[PhoneNumber]:
@@ -101,7 +129,7 @@ def hold(sess: Session, number_id: int, draft_id: str, now: datetime, minutes: i
 
 def hold_next_free(sess: Session, kind: str, draft_id: str, now: datetime, minutes: int) -> PhoneNumber | None:
     """Hold the lowest free number of a kind; retries when another buyer takes it first."""
-    for candidate in search_free(sess, kind, "", now, limit=5):
+    for candidate in search_free(sess, kind, "", now, limit=25)[0]:
         if hold(sess, candidate.id, draft_id, now, minutes):
             sess.refresh(candidate)
             return candidate

@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 from . import flow, numbers, pricing
 from .forms import StepContext
 from .models import AuditEvent, Draft, MexPair, PhoneNumber, Sim, Subscription, User
-from .sim import activation_code
+from .sim import activation_code, grouped
 from .steps import STEPS
 
 
@@ -51,6 +51,8 @@ def as_formdata(values: dict) -> MultiDict:
             data[key] = "y"
         elif value not in (None, False):
             data[key] = str(value)
+    if values.get("icc"):
+        data["icc"] = grouped(values["icc"])
     if values.get("choice") in {"new", "specific", "reserved"}:
         data["specific_number"] = data["reserved_number"] = str(values.get("number_id", ""))
     return data

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import secrets
 
+import segno
+
 from stdnum import luhn
 from stdnum.exceptions import ValidationError
 
@@ -36,3 +38,15 @@ def activation_code(smdp_address: str) -> str:
     """A GSMA SGP.22 activation code: LPA:1$<SM-DP+ address>$<matching id> (random, from a CSPRNG)."""
     matching_id = "-".join(secrets.token_hex(2).upper() for _ in range(5))
     return f"LPA:1${smdp_address}${matching_id}"
+
+
+def parts(code: str) -> tuple[str, str]:
+    """The SM-DP+ address and matching id of an activation code, for entering by hand."""
+    _prefix, address, matching_id = code.split("$", 2)
+    return address, matching_id
+
+
+def qr_svg(code: str, title: str) -> str:
+    """The activation code as an inline SVG QR code (segno; no image request, no inline style)."""
+    svg = segno.make(code, error="m").svg_inline(scale=6, border=4, title=title, svgclass="qr", lineclass="qr-line")
+    return svg.replace("<svg ", '<svg role="img" aria-label="{}" '.format(title.replace('"', "&quot;")), 1)

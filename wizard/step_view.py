@@ -5,19 +5,22 @@ so back and forward move between steps; without JavaScript the same forms post n
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
+from sqlalchemy import select
 
 from . import db, drafts, flow, numbers, orders, pricing, review
 from .forms import StepContext
-from .models import Organisation
+from .i18n import clock
+from .models import Organisation, Sim
 from .orders import as_formdata, bind_form
 from .permissions import requires
 from .steps import BY_KEY, STEPS
+from .templating import unbroken
 from .views import bp
 
 ORDERS = "/settings/account/subs/orders"
@@ -65,6 +68,33 @@ def render(step, ctx, status=200, push=False, **extra):
     return render_template("step.html", fragment=False, **values), status
 
 
+def keep_number(ctx) -> None:
+    """A draft's number hold may have run out while it waited: hold the number again if it is
+    still free, else drop the number answer so the buyer picks another (and say which)."""
+    chosen = ctx.answers.get("number", {})
+    if chosen.get("choice") not in ("new", "specific"):
+        return
+    number_id = int(chosen["number_id"])
+    held = numbers.held_for(ctx.sess, ctx.draft.id, ctx.now)
+    if held is not None and held.id == number_id:
+        return
+    shown = unbroken(numbers.national(chosen["e164"]))
+    if numbers.hold(ctx.sess, number_id, ctx.draft.id, ctx.now, ctx.hold_minutes):
+        ctx.sess.commit()
+        flash(_("Your hold on %(number)s had run out. It is held for you again until %(time)s.",
+                number=shown, time=clock(ctx.now + timedelta(minutes=ctx.hold_minutes))), "warning")
+        return
+    answers = {k: v for k, v in ctx.answers.items() if k != "number"}
+    try:
+        drafts.save_answers(ctx.sess, ctx.draft, answers, ctx.draft.version, ctx.now)
+    except drafts.StaleDraft:
+        ctx.sess.rollback()
+        return
+    ctx.sess.commit()
+    ctx.answers = dict(answers)
+    flash(_("%(number)s was taken while your order waited. Choose another number.", number=shown), "warning")
+
+
 @bp.route(f"{ORDERS}", methods=["POST"])
 @requires("account")
 def start_order():
@@ -85,6 +115,7 @@ def resume(draft_id):
     draft = drafts.get_open(db.session(), current_user, draft_id)
     if draft.status == "submitted":
         return redirect(url_for("wizard.done", draft_id=draft.id))
+    keep_number(context(draft))
     return redirect(step_url(draft, flow.first_incomplete(STEPS, draft.answers).key))
 
 
@@ -97,9 +128,11 @@ def step(draft_id, step_key):
     if draft.status == "submitted":
         return redirect(url_for("wizard.done", draft_id=draft.id), 303)
     step = BY_KEY.get(step_key) or abort(404)
-    if not flow.can_visit(STEPS, draft.answers, step.key):
-        return redirect(step_url(draft, flow.first_incomplete(STEPS, draft.answers).key), 303)
     ctx = context(draft)
+    if request.method == "GET":
+        keep_number(ctx)
+    if not flow.can_visit(STEPS, ctx.answers, step.key):
+        return redirect(step_url(draft, flow.first_incomplete(STEPS, ctx.answers).key), 303)
     if step.final:
         return render_review(step, ctx)
     if request.method == "GET":
@@ -127,7 +160,7 @@ def save(step, ctx):
     if request.form.get("version", type=int) != ctx.draft.version:
         return conflict(step, ctx)
     newly_revealed = orders.shown_fields(step, form) - set(request.form.getlist("_shown"))
-    if "_reveal" in request.form or newly_revealed:
+    if newly_revealed or any(name in request.form for name in form.redisplay_fields):
         return render(step, ctx, form=form, revealing=True)
     if not form.validate():
         return render(step, ctx, 422, form=form)
@@ -191,7 +224,8 @@ def done(draft_id):
     subscription = orders.existing(sess, draft.id) or abort(404)
     ctx = context(draft)
     rows = [(s, review.answer_text(ctx, s.key)) for s in flow.path(STEPS, ctx.answers) if not s.final]
-    return render_template("done.html", draft=draft, subscription=subscription, rows=rows)
+    card = sess.scalar(select(Sim).where(Sim.subscription_id == subscription.id))
+    return render_template("done.html", draft=draft, subscription=subscription, rows=rows, sim=card)
 
 
 @bp.route(f"{ORDERS}/<draft_id>/discard", methods=["GET", "POST"])

@@ -32,10 +32,13 @@ STEPS = [
     Step("number", _l("Number"), forms.NumberForm, depends_on=("type",), reveals={
         "reserved_number": number_choice_is("reserved"),
         "search": number_choice_is("specific"),
+        "match": number_choice_is("specific"),
         "specific_number": number_choice_is("specific"),
         "port_number": number_choice_is("port"),
         "port_operator": number_choice_is("port"),
         "port_date": number_choice_is("port"),
+        "port_owner": number_choice_is("port"),
+        "port_owner_org_number": lambda a: number_choice_is("port")(a) and _value("number", "port_owner")(a) == "other",
     }),
     Step("sim", _l("SIM"), forms.SimForm, applies=is_mobile,
          reveals={"icc": lambda a: _value("sim", "sim_kind")(a) == "physical"}),

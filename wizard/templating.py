@@ -2,7 +2,7 @@
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from .i18n import day, money, moment
+from .i18n import clock, day, money, moment
 from .numbers import international, national
 
 PERMISSION_NAMES = {"account": _l("Account"), "users": _l("Users")}
@@ -27,7 +27,7 @@ def unbroken(text: str) -> str:
 
 
 def init_app(app) -> None:
-    app.jinja_env.filters.update(money=money, day=day, moment=moment, unbroken=unbroken,
+    app.jinja_env.filters.update(money=money, day=day, moment=moment, clock=clock, unbroken=unbroken,
                                  national=lambda v: unbroken(national(v)),
                                  international=lambda v: unbroken(international(v)))
     app.jinja_env.globals.update(get_locale=get_locale, PERMISSION_NAMES=PERMISSION_NAMES, hx=hx, merged=merged)
