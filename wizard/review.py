@@ -33,6 +33,8 @@ def answer_text(ctx: StepContext, key: str) -> str:
         text = f"{unbroken(numbers.national(a['e164']))} ({label})" if a.get("e164") else str(label)
         if a.get("choice") == "port":
             text += " · " + _("from %(operator)s on %(date)s", operator=a["port_operator"], date=day(date.fromisoformat(a["port_date"])))
+            if a.get("port_owner") == "other":
+                text += " · " + _("owned by organisation %(number)s", number=a["port_owner_org_number"])
         return text
     if key == "sim":
         return _("Physical SIM, ICC %(icc)s", icc=unbroken(grouped(a["icc"]))) if a.get("sim_kind") == "physical" else _("eSIM (QR code after saving)")
