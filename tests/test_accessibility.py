@@ -207,3 +207,54 @@ def test_saving_a_step_is_announced_politely(live_server, page):
     page.get_by_label("Unbound: current price list").check()
     save_and_continue(page, "Call rate")
     expect(announcer).to_have_text("Saved")
+
+
+def test_users_pages_have_no_serious_axe_violations(live_server, page, nojs_page, auditor, console, tmp_path):
+    """Users & Teams: list, search, expanded user, MEX editor with an error, pending change."""
+    from tests.test_browser_users import ANNA_FIXED, insert_pbx_mobile_for_anna, panel_of
+
+    console.expect_status(422)
+    insert_pbx_mobile_for_anna(tmp_path)
+    log_in(page, live_server)
+    page.goto(f"{live_server}/settings/users")
+    auditor.check(page, "users list")
+    page.get_by_label("Search users").press_sequentially("Anna", delay=30)
+    expect(page.locator(".user-item")).to_have_count(1)
+    auditor.check(page, "users search")
+    page.get_by_role("link", name="Anna Berg").click()
+    panel = panel_of(page)
+    expect(panel).to_be_visible()
+    auditor.check(page, "user panel")
+    panel.get_by_role("button", name=f"Edit {ANNA_FIXED}").click()
+    panel.get_by_label("Connected").fill("08-123 457 00")
+    panel.get_by_role("button", name="Done").click()
+    expect(panel.locator(".error-message")).to_be_visible()
+    auditor.check(page, "MEX editor with an error")
+    panel.get_by_label("Connected").fill("0701234000")
+    panel.get_by_role("button", name="Done").click()
+    expect(panel.get_by_text("(not saved)")).to_be_visible()
+    auditor.check(page, "pending MEX change")
+    log_in(nojs_page, live_server)
+    nojs_page.goto(f"{live_server}/settings/users?q=anna")
+    auditor.check_static(nojs_page, "users search")
+    nojs_page.get_by_role("link", name="Anna Berg").click()
+    auditor.check_static(nojs_page, "user page")
+    auditor.assert_clean()
+
+
+def test_esim_page_has_no_serious_axe_violations(live_server, page, auditor):
+    log_in(page, live_server)
+    page.get_by_role("button", name="Add Subs mobile").click()
+    for label in ("Unbound: current price list", "Fixed call rate", "5 GB", "A new number", "eSIM", "Independent"):
+        page.get_by_label(label, exact=True).check()
+        page.get_by_role("button", name="Save and continue").click()
+    select_user(page, "Erik Lund")
+    page.get_by_role("button", name="Save and continue").click()
+    page.get_by_label("No", exact=True).check()
+    page.get_by_role("button", name="Save and continue").click()
+    page.get_by_role("button", name="Save", exact=True).click()
+    auditor.check(page, "done with eSIM")
+    page.get_by_role("link", name="Show the eSIM QR code").click()
+    expect(page.locator("svg.qr")).to_be_visible()
+    auditor.check(page, "eSIM page")
+    auditor.assert_clean()
