@@ -243,16 +243,10 @@ def test_users_pages_have_no_serious_axe_violations(live_server, page, nojs_page
 
 
 def test_esim_page_has_no_serious_axe_violations(live_server, page, auditor):
+    from tests.test_esim import buy_esim_in_browser
+
     log_in(page, live_server)
-    page.get_by_role("button", name="Add Subs mobile").click()
-    for label in ("Unbound: current price list", "Fixed call rate", "5 GB", "A new number", "eSIM", "Independent"):
-        page.get_by_label(label, exact=True).check()
-        page.get_by_role("button", name="Save and continue").click()
-    select_user(page, "Erik Lund")
-    page.get_by_role("button", name="Save and continue").click()
-    page.get_by_label("No", exact=True).check()
-    page.get_by_role("button", name="Save and continue").click()
-    page.get_by_role("button", name="Save", exact=True).click()
+    buy_esim_in_browser(page)
     auditor.check(page, "done with eSIM")
     page.get_by_role("link", name="Show the eSIM QR code").click()
     expect(page.locator("svg.qr")).to_be_visible()
