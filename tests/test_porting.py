@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from tests.test_wizard_journeys import FIXED_ORDER, number_id, user_id, walk
 from tests.wizard_client import errors
-from wizard.models import AuditEvent, MexPair, PhoneNumber, PortingRegisterEntry, Subscription
+from wizard.models import AuditEvent, MexPair, PhoneNumber, PortingRegisterEntry, Subscription, User
 from wizard.porting import PORTING_STATUSES, can_move, earliest_porting_date, read_register_csv
 
 HEADER = "number,current_operator,binding_ends_on\n"
@@ -350,7 +350,7 @@ def test_a_rejected_port_removes_its_mex_pair_and_keeps_the_number_row(ported, r
 
 def status_cell(b):
     html = b.get("/settings/account/subs").get_data(as_text=True).replace("\u00a0", " ")
-    return re.findall(r'<td data-label="Status">(.*?)</td>', html, re.S)
+    return [cell.strip() for cell in re.findall(r'<td data-label="Status">(.*?)</td>', html, re.S)]
 
 
 @pytest.mark.parametrize(
@@ -369,3 +369,19 @@ def test_the_subs_page_shows_the_porting_status(ported, runner, steps, shown):
     for step in steps:
         assert runner.invoke(args=["port-status", "070-111 22 33", step]).exit_code == 0
     assert status_cell(b) == [shown.format(wanted=wanted)]
+
+
+@pytest.mark.parametrize("status", ["rejected", "cancelled"])
+def test_a_number_that_never_arrived_is_no_longer_the_users(ported, runner, query, status):
+    ported(user="anna@nordlys.test", pbx=("pbx", {"mode": "pbx", "mex": "y"}), mex_partner="+46812345670")
+    assert runner.invoke(args=["port-status", "070-111 22 33", status]).exit_code == 0
+    number = query(lambda s: s.scalar(select(PhoneNumber).where(PhoneNumber.e164 == "+46701112233")))
+    assert number.user_id is None and number.pbx is False
+
+    def offered_to_anna(s):
+        from wizard import mex
+
+        anna = s.scalar(select(User).where(User.email == "anna@nordlys.test"))
+        return [n.e164 for n in mex.partner_candidates(s, anna.organisation_id, anna.id, "fixed")]
+
+    assert "+46701112233" not in query(offered_to_anna)

@@ -287,6 +287,10 @@ def move_porting(sess: Session, number_text: str, new: str, now: datetime,
                                 data={"fixed": fixed, "mobile": mobile, "reason": f"porting.{new}"}))
             sess.delete(pair)
             data["mex_removed_with"] = mex_partner
+        # The number never arrived: it is no longer the user's (nor offered for MEX); the row stays
+        # because the cancelled subscription refers to it.
+        sess.execute(update(PhoneNumber).where(PhoneNumber.id == subscription.number_id)
+                     .values(user_id=None, pbx=False).execution_options(synchronize_session=False))
     sess.add(AuditEvent(organisation_id=subscription.organisation_id, actor_id=None, action=f"porting.{new}",
                         subject=f"subscription:{subscription.id}", created_at=now, data=data))
     sess.flush()

@@ -41,8 +41,9 @@ PROBLEMS = {
     "missing": _l("Enter the mobile number to connect"),
     "conflict": _l("Someone changed these numbers meanwhile. Check the connection and save again"),
 }
-SUBSCRIPTION_STATUS = {"active": _l("Active"), "pending_port": _l("Waiting for porting")}
-PORTING_STATUS = {"submitted": _l("Submitted"), "completed": _l("Completed"), "rejected": _l("Rejected")}
+SUBSCRIPTION_STATUS = {"active": _l("Active"), "pending_port": _l("Waiting for porting"), "cancelled": _l("Cancelled")}
+PORTING_STATUS = {"submitted": _l("Submitted"), "scheduled": _l("Scheduled"), "completed": _l("Completed"),
+                  "rejected": _l("Rejected"), "cancelled": _l("Cancelled")}
 
 
 @dataclass

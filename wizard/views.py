@@ -4,7 +4,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from . import db, drafts
-from .models import Subscription
+from .models import Sim, Subscription
 from .permissions import requires
 from .review import KIND
 
@@ -28,4 +28,6 @@ def subs():
         select(Subscription).where(Subscription.organisation_id == current_user.organisation_id)
         .order_by(Subscription.created_at.desc())
     ).all()
-    return render_template("subs.html", drafts=open_drafts, subscriptions=subscriptions, kinds=KIND)
+    esim_ids = set(sess.scalars(select(Sim.subscription_id).where(
+        Sim.kind == "esim", Sim.subscription_id.in_([s.id for s in subscriptions]))))
+    return render_template("subs.html", drafts=open_drafts, subscriptions=subscriptions, kinds=KIND, esim_ids=esim_ids)
