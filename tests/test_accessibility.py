@@ -7,7 +7,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from tests.test_browser import (  # noqa: F401  (fixtures are used by name)
-    ICC, MEX_LABEL, chromium, choose, console, heading, live_server, log_in, new_context, nojs_page, page,
+    MEX_LABEL, chromium, choose, console, heading, live_server, log_in, new_context, nojs_page, page,
     reveal_without_js, select_user, start_order,
 )
 

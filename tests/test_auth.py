@@ -80,14 +80,31 @@ def test_disabling_a_user_ends_their_sessions(app, login_as):
     assert buyer.get("/settings/account/subs").status_code == 302
 
 
-def test_next_parameter_cannot_redirect_off_site(browser):
-    page = browser.get("/login?next=//evil.example/x")
-    token = page.get_data(as_text=True).split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    response = browser.client.post(
-        "/login?next=//evil.example/x",
-        data={"csrf_token": token, "email": "owner@nordlys.test", "password": "demo-owner-pw"},
-    )
+@pytest.mark.parametrize("target", ["//evil.example/x", "/%09/evil.example", "/\\evil.example", "https://evil.example/",
+                                    "/%0d/evil.example", "javascript:alert(1)"])
+def test_next_parameter_cannot_redirect_off_site(browser, target):
+    from tests.conftest import csrf_token
+
+    page = browser.get(f"/login?next={target}")
+    response = browser.client.post(f"/login?next={target}", data={
+        "csrf_token": csrf_token(page.get_data(as_text=True)), "email": "owner@nordlys.test", "password": "demo-owner-pw"})
     assert response.headers["Location"] == "/settings/account/subs"
+
+
+def test_next_parameter_returns_to_the_page_asked_for(browser):
+    from tests.conftest import csrf_token
+
+    page = browser.get("/login?next=/settings/users")
+    response = browser.client.post("/login?next=/settings/users", data={
+        "csrf_token": csrf_token(page.get_data(as_text=True)), "email": "owner@nordlys.test", "password": "demo-owner-pw"})
+    assert response.headers["Location"] == "/settings/users"
+
+
+def test_a_login_ends_after_the_configured_hours(app, login_as):
+    owner = login_as("owner")
+    assert owner.get("/settings/account/subs").status_code == 200
+    app.config["LOGIN_SESSION_HOURS"] = 0
+    assert owner.get("/settings/account/subs").status_code == 302
 
 
 def test_login_without_csrf_token_is_refused(client):

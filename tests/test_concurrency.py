@@ -30,9 +30,10 @@ def test_concurrent_saves_of_one_draft_create_one_subscription(buyer_as, login_a
     b.start("fixed")
     walk(b, FIXED_ORDER)
     tabs = [login_as("owner") for _ in range(4)]
-    tokens = [csrf_token(t.get(b.step_url("review")).get_data(as_text=True)) for t in tabs]
-    results = race([lambda t=t, tok=tok: t.client.post(f"{b.draft_url}/save", data={"csrf_token": tok})
-                    for t, tok in zip(tabs, tokens)])
+    pages = [t.get(b.step_url("review")).get_data(as_text=True) for t in tabs]
+    results = race([lambda t=t, page=page: t.client.post(f"{b.draft_url}/save", data={
+                        "csrf_token": csrf_token(page), "version": hidden(page, "version")[0]})
+                    for t, page in zip(tabs, pages)])
     assert [r.status_code for r in results] == [303] * 4
     assert {r.headers["Location"] for r in results} == {f"{b.draft_url}/done"}
     assert query(lambda s: s.scalar(select(func.count()).select_from(Subscription))) == 1

@@ -264,7 +264,7 @@ def test_allowed_transitions_move_the_subscription_and_are_audited(ported, runne
     for step in steps:
         result = runner.invoke(args=["port-status", "070-111 22 33", step])
         assert result.exit_code == 0, result.output
-        assert result.output.startswith(f"+46701112233: porting ") and f"-> {step}" in result.output
+        assert result.output.startswith("+46701112233: porting ") and f"-> {step}" in result.output
     sub_id, got_porting, got_status, events = subscription_state(query)
     assert (got_porting, got_status) == (porting_status, status)
     assert events == [(f"porting.{step}", f"subscription:{sub_id}") for step in steps]

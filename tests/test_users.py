@@ -285,7 +285,7 @@ def _reserved(query):
     (None, "08-123 457 00", "That is not a mobile number"),  # a fixed number in the mobile field
     (None, ANNA_FIXED, "That is not a mobile number"),
     (None, "070-123 40 05", "not one of your organisation"),  # a free number of the pool
-    (_fjord, "+47 912 34 567", "belongs to another organisation"),
+    (_fjord, "+47 912 34 567", "not one of your organisation"),  # no hint that another tenant has it
     (_independent, "070-999 00 02", "is independent (not connected to the PBX)"),
     (_erik, "070-999 00 03", "does not belong to Anna Berg"),
     (_reserved, "073-123 45 00", "does not belong to Anna Berg"),

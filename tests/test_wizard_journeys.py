@@ -226,11 +226,30 @@ def test_save_twice_gives_one_subscription(buyer_as, query):
     page = b.get(b.step_url("review")).get_data(as_text=True)
     from tests.conftest import csrf_token
 
-    token = csrf_token(page)
-    first = b.client.post(f"{b.draft_url}/save", data={"csrf_token": token})
-    second = b.client.post(f"{b.draft_url}/save", data={"csrf_token": token})
+    data = {"csrf_token": csrf_token(page), "version": re.search(r'name="version" value="(\d+)"', page).group(1)}
+    first = b.client.post(f"{b.draft_url}/save", data=data)
+    second = b.client.post(f"{b.draft_url}/save", data=data)
     assert first.headers["Location"] == second.headers["Location"]
     assert query(lambda s: s.scalar(select(func.count()).select_from(Subscription))) == 1
+
+
+def test_save_refuses_answers_changed_after_they_were_checked(buyer_as, query):
+    """Tab A checks the answers; tab B changes the data package; tab A's Save buys nothing."""
+    b = buyer_as("owner")
+    b.start("mobile")
+    walk(b, [("price_basis", {"basis": "unbound"}), ("call_rate", {"code": "rate-fixed"}),
+             ("data_package", {"code": "data-5"}), ("number", {"choice": "new"}), ("sim", {"sim_kind": "esim"}),
+             ("pbx", {"mode": "independent"}), ("user", {"user_id": "5"}), ("top_up", {"top_up": "no"})])
+    from tests.conftest import csrf_token
+
+    checked = b.get(b.step_url("review")).get_data(as_text=True)
+    assert b.answer("data_package", {"code": "data-unlimited"}, extra={"return": "review"}).status_code == 303
+    response = b.client.post(f"{b.draft_url}/save", data={
+        "csrf_token": csrf_token(checked), "version": re.search(r'name="version" value="(\d+)"', checked).group(1)})
+    assert response.status_code == 409
+    assert "changed in another tab" in response.get_data(as_text=True)
+    assert query(lambda s: s.scalar(select(func.count()).select_from(Subscription))) == 0
+    assert b.save().status_code == 303, "after reloading, Save buys what is shown"
 
 
 def test_save_rechecks_answers_against_current_data(buyer_as, query, app):

@@ -166,3 +166,76 @@ def test_changing_values_on_reveal_keeps_what_was_typed(at):
     html = response.get_data(as_text=True)
     assert 'value="070-111 22 33"' in html
     assert "There is a problem" not in html, "a reveal shows new fields, not errors"
+
+
+@pytest.mark.parametrize(
+    ("number", "message_start"),
+    [
+        ("070-123 40 05", "This number is already ours, so there is nothing to move"),
+        ("+47 912 34 567", "Only Swedish numbers can be moved here"),
+    ],
+)
+def test_porting_refuses_numbers_it_cannot_move(at, number, message_start):
+    response = _port(at("number"), number)
+    assert response.status_code == 422
+    assert errors(response)[0].startswith(message_start)
+
+
+@pytest.mark.parametrize("typed", ["2026-02-30", "not-a-date", ""])
+def test_a_mistyped_porting_date_is_a_message_not_a_crash(at, typed):
+    b = at("number")
+    response = b.answer("number", {"choice": "port", "port_number": "070-111 22 33", "port_operator": "Telia",
+                                   "port_owner": "ours", "port_date": typed})
+    assert response.status_code == 422
+    assert errors(response)
+
+
+@pytest.mark.parametrize(
+    ("step", "data"),
+    [
+        ("number", {"choice": "specific", "search": "", "specific_number": "99999999999999999999999"}),
+        ("number", {"choice": "specific", "search": "", "specific_number": "²"}),
+        ("number", {"choice": "specific", "search": "", "results_page": "99999999999999"}),
+    ],
+)
+def test_malformed_ids_are_refused_not_crashed_on(at, step, data):
+    response = at("number").answer(step, data)
+    assert response.status_code in (200, 422)
+
+
+@pytest.mark.parametrize("user_id", ["99999999999999999999", "²", "-1", "abc"])
+def test_malformed_user_ids_are_refused(at, user_id):
+    response = at("user").answer("user", {"user_id": user_id})
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize("url", ["/settings/account/subs/subscriptions/99999999999/esim", "/settings/users/²",
+                                 "/settings/users/99999999999999999999999"])
+def test_huge_or_odd_ids_in_urls_are_not_found(login_as, url):
+    assert login_as("owner").get(url).status_code == 404
+
+
+def test_an_old_unfinished_order_is_gone_even_before_the_purge(app, buyer_as, query):
+    from datetime import timedelta
+
+    from wizard.models import Draft
+
+    b = buyer_as("owner")
+    b.start("fixed")
+
+    def age(s):
+        draft = s.scalar(select(Draft))
+        draft.updated_at -= timedelta(days=app.config["DRAFT_MAX_AGE_DAYS"] + 1)
+        s.commit()
+
+    query(age)
+    assert b.get(b.draft_url).status_code == 404
+    assert "You have no unfinished orders." in b.get("/settings/account/subs").get_data(as_text=True)
+
+
+def test_switching_mex_on_after_the_user_asks_for_the_user_again(at, query):
+    b = at("user")
+    assert b.answer("pbx", {"mode": "independent"}).status_code == 303
+    walk(b, [("user", {"user_id": user_id(query, "erik@nordlys.test")}), ("top_up", {"top_up": "no"})])
+    response = b.answer("pbx", {"mode": "pbx", "mex": "y"}, extra={"return": "review"})
+    assert response.headers["Location"].endswith("/user"), "the user must be chosen again, with the number to pair"

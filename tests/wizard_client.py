@@ -6,9 +6,11 @@ from tests.conftest import Browser, csrf_token
 INPUT_NAME = re.compile(r'<(?:input|select|textarea)[^>]*\bname="([^"]+)"')
 
 
-def form_html(html: str) -> str:
-    """The step's form (the page also has the logout form)."""
-    start = html.find('<form method="post" action="/settings/account/subs/orders/')
+def form_html(html: str, action_end: str = "") -> str:
+    """The step's form (the page also has the logout form); `action_end` picks e.g. the Save form."""
+    pattern = r'<form method="post" action="/settings/account/subs/orders/[^"]*' + re.escape(action_end) + '"'
+    found = re.search(pattern, html)
+    start = found.start() if found else -1
     return html[start:html.find("</form>", start)] if start >= 0 else html
 
 
@@ -48,7 +50,9 @@ class Buyer(Browser):
 
     def save(self):
         page = self.get(self.step_url("review"))
-        return self.client.post(f"{self.draft_url}/save", data={"csrf_token": csrf_token(page.get_data(as_text=True))})
+        html = page.get_data(as_text=True)
+        return self.client.post(f"{self.draft_url}/save",
+                                data={"csrf_token": csrf_token(html), "version": hidden(form_html(html, "/save"), "version")[0]})
 
 
 def errors(response) -> list[str]:

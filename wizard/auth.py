@@ -1,5 +1,7 @@
 """Log in and out with server-side login sessions, so a copied cookie dies at logout."""
 import secrets
+from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -12,7 +14,7 @@ from wtforms.validators import DataRequired, Length
 
 from . import db
 from .extensions import limiter, login_manager
-from .models import LoginSession, User
+from .models import LoginSession, User, utcnow
 from .passwords import verify_password
 
 bp = Blueprint("auth", __name__)
@@ -26,8 +28,10 @@ class LoginForm(FlaskForm):
 @login_manager.user_loader
 def load_user(token: str):
     """Resolve the cookie's login token to an active user, or nobody once it was revoked."""
+    oldest = utcnow() - timedelta(hours=current_app.config["LOGIN_SESSION_HOURS"])
     row = db.session().execute(
-        select(LoginSession, User).join(User).where(LoginSession.token == token, User.active.is_(True))
+        select(LoginSession, User).join(User)
+        .where(LoginSession.token == token, User.active.is_(True), LoginSession.created_at > oldest)
     ).first()
     if row is None:
         return None
@@ -88,11 +92,15 @@ def login():
 
 
 def _safe_next() -> str | None:
-    """Only follow a relative ?next= path on this site (no open redirect)."""
+    """Only follow a ?next= path on this site: no scheme, no host, no control characters or
+    backslashes (browsers drop tabs and read \\ as /, turning "/\t/evil" into "//evil")."""
     target = request.args.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    if any(ord(ch) < 32 or ord(ch) == 127 or ch == "\\" for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
 
 
 @bp.route("/logout", methods=["POST"])

@@ -24,6 +24,7 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "5 per 15 minutes"
     LOGIN_IP_RATE_LIMIT = "30 per minute"
+    LOGIN_SESSION_HOURS = 12  # a login lasts a working day at most, whatever the cookie says
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True  # relaxed in debug, see create_app
@@ -32,7 +33,7 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "Europe/Stockholm"
-    LANGUAGES = ("en", "sv")
+    LANGUAGES = ("en",)  # "sv" joins when its catalogue lands; money and dates already follow the locale
     CURRENCY = "SEK"
     # Embedding: origins allowed to frame the wizard (CSP frame-ancestors); empty means none.
     EMBED_ALLOWED_ORIGINS: list[str] = []

@@ -66,3 +66,18 @@ def _close_session(exc) -> None:
         if exc is not None:
             sess.rollback()
         sess.close()
+
+
+INTEGER_MAX = 2**31 - 1
+
+
+def as_int(value) -> int | None:
+    """Text from a request as an int that fits an INTEGER column, else None.
+
+    str.isdigit() alone accepts '²' and numbers PostgreSQL cannot compare with an INTEGER.
+    """
+    text = str(value or "")
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number <= INTEGER_MAX else None

@@ -1,9 +1,9 @@
 """Drafts: half-finished orders kept server-side, versioned so a stale tab never overwrites."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
-from flask import abort
+from flask import abort, current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -32,9 +32,18 @@ def visible_to(user: User, draft: Draft) -> bool:
 def get_open(sess: Session, user: User, draft_id: str) -> Draft:
     """An open draft this user may see, else 404 (other tenants never learn it exists)."""
     draft = sess.get(Draft, draft_id)
-    if draft is None or not visible_to(user, draft) or draft.status == "discarded":
+    if draft is None or not visible_to(user, draft) or draft.status == "discarded" or expired(draft):
         abort(404)
     return draft
+
+
+def _cutoff() -> datetime:
+    return datetime.now(timezone.utc) - timedelta(days=current_app.config["DRAFT_MAX_AGE_DAYS"])
+
+
+def expired(draft: Draft) -> bool:
+    """An unfinished order untouched for longer than DRAFT_MAX_AGE_DAYS is gone, purged or not."""
+    return draft.status == "open" and draft.updated_at < _cutoff()
 
 
 def save_answers(sess: Session, draft: Draft, answers: dict, expected_version: int, now: datetime) -> int:
@@ -64,7 +73,8 @@ def discard(sess: Session, draft: Draft, expected_version: int, now: datetime) -
 
 
 def list_open(sess: Session, user: User) -> list[Draft]:
-    query = select(Draft).where(Draft.organisation_id == user.organisation_id, Draft.status == "open")
+    query = select(Draft).where(Draft.organisation_id == user.organisation_id, Draft.status == "open",
+                                Draft.updated_at >= _cutoff())
     if not user.is_owner:
         query = query.where(Draft.created_by_id == user.id)
     return list(sess.scalars(query.order_by(Draft.updated_at.desc())))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import phonenumbers
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from . import mex, numbers, porting, pricing
+from .db import as_int
 from .i18n import day, money
 from .models import Draft, Organisation, PhoneNumber, Sim, Subscription, User
 from .sim import IccError, clean_icc
@@ -165,9 +167,10 @@ class NumberForm(StepForm):
     def validate_specific_number(self, field):
         if not field.data:
             raise ValidationError(_l("Choose a number from the search results"))
-        if not field.data.isdigit() or not numbers.is_available(self.ctx.sess, int(field.data), self.ctx.draft.id, self.ctx.now):
+        number_id = as_int(field.data)
+        if number_id is None or not numbers.is_available(self.ctx.sess, number_id, self.ctx.draft.id, self.ctx.now):
             raise ValidationError(_l("That number was just taken. Pick another."))
-        number = self.ctx.sess.get(PhoneNumber, int(field.data))
+        number = self.ctx.sess.get(PhoneNumber, number_id)
         if number.kind != self.ctx.kind:
             raise ValidationError(_l("Choose a number from the search results"))
 
@@ -188,12 +191,18 @@ class NumberForm(StepForm):
         if bound_until:
 
             raise ValidationError(_l("This number is bound to its current operator until %(date)s. You can port it after that date.", date=day(bound_until)))
-        taken = self.ctx.sess.scalar(select(PhoneNumber).where(PhoneNumber.e164 == e164))
-        if taken is not None and taken.status == "assigned":
+        if phonenumbers.region_code_for_number(parsed) != "SE":
+            raise ValidationError(_l("Only Swedish numbers can be moved here"))
+        ours = self.ctx.sess.scalar(select(PhoneNumber).where(PhoneNumber.e164 == e164))
+        if ours is not None and ours.status == "assigned":
             raise ValidationError(_l("This number already has a subscription with us."))
+        if ours is not None:
+            raise ValidationError(_l("This number is already ours, so there is nothing to move: choose it as a specific number instead."))
         self.port_e164 = e164
 
     def validate_port_date(self, field):
+        if field.data is None:
+            return  # not a date: DateField has said so already
         if field.data < self.ctx.today:
             raise ValidationError(_l("The porting date cannot be in the past"))
         if field.data < self.earliest_port_date or not porting.is_working_day(field.data):
@@ -306,12 +315,12 @@ class UserForm(StepForm):
         users = ctx.sess.scalars(select(User).where(User.organisation_id == ctx.org.id, User.active.is_(True)).order_by(User.name))
         self.user_id.choices = options([("", _l("Choose a user"))] + [(str(u.id), f"{u.name} ({u.email})") for u in users])
         self.mex_partner.choices = []
-        if ctx.kind and self.user_id.data and self.user_id.data.isdigit():
-            partners = mex.partner_candidates(ctx.sess, ctx.org.id, int(self.user_id.data), ctx.kind)
+        if ctx.kind and as_int(self.user_id.data) is not None:
+            partners = mex.partner_candidates(ctx.sess, ctx.org.id, as_int(self.user_id.data), ctx.kind)
             self.mex_partner.choices = options([(str(n.id), numbers.national(n.e164)) for n in partners])
 
     def validate_user_id(self, field):
-        user = self.ctx.sess.get(User, int(field.data)) if field.data.isdigit() else None
+        user = self.ctx.sess.get(User, as_int(field.data)) if as_int(field.data) is not None else None
         if user is None or user.organisation_id != self.ctx.org.id or not user.active:
             raise ValidationError(_l("Choose a user of your organisation"))
         if "mex_partner" in self._fields and not self.mex_partner.choices:

@@ -3,7 +3,7 @@ import re
 from datetime import date, datetime
 
 from flask import current_app, request
-from flask_babel import format_currency, format_date, format_datetime, format_time, get_locale
+from flask_babel import format_currency, format_date, format_datetime, format_time
 
 def select_locale() -> str:
     """The ?lang= choice, else the browser's preference among ours."""

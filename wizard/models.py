@@ -21,8 +21,6 @@ from sqlalchemy.types import TypeDecorator
 
 from .db import Base
 
-KINDS = ("mobile", "fixed")
-PERMISSIONS = ("account", "users")
 
 
 class UtcDateTime(TypeDecorator):

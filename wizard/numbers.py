@@ -65,7 +65,6 @@ def _available(now: datetime):
     )
 
 
-MATCHES = ("anywhere", "start", "end")
 PAGE_SIZE = 10
 
 

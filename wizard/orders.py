@@ -68,8 +68,7 @@ def recheck(ctx: StepContext) -> Problem | None:
             return Problem(step.key, {})
         form = bind_form(step, ctx, as_formdata(values), csrf=False)
         if step.key == "number" and values.get("choice") in {"new", "specific"}:
-            ok = _number_still_ours(ctx, int(values["number_id"]))
-            if not ok:
+            if not numbers.is_available(ctx.sess, int(values["number_id"]), ctx.draft.id, ctx.now):
                 return Problem(step.key, {"choice": [gettext("Your held number was released or taken. Choose the number again.")]})
             continue
         if not form.validate():
@@ -77,37 +76,31 @@ def recheck(ctx: StepContext) -> Problem | None:
     return None
 
 
-def _number_still_ours(ctx: StepContext, number_id: int) -> bool:
-    number = ctx.sess.get(PhoneNumber, number_id)
-    if number is None:
-        return False
-    if number.status == "held" and number.held_by_draft_id == ctx.draft.id:
-        return True
-    return number.status == "free" or (number.status == "held" and number.hold_expires_at < ctx.now)
-
-
 def existing(sess: Session, draft_id: str) -> Subscription | None:
     return sess.scalar(select(Subscription).where(Subscription.draft_id == draft_id))
 
 
-def place(ctx: StepContext, buyer: User) -> Subscription | Problem:
+STALE = "stale"  # Problem.step when the draft changed after the buyer checked the answers
+
+
+def place(ctx: StepContext, buyer: User, checked_version: int | None) -> Subscription | Problem:
     """Create the subscription, assign the number, record the SIM and MEX pair, audit, close the draft.
 
     A second Save of the same draft (double click, resent POST, another tab) finds the
     first one's subscription; the unique draft_id makes a duplicate impossible.
     """
-    sess, draft, a = ctx.sess, ctx.draft, ctx.answers
+    sess, draft = ctx.sess, ctx.draft
     done = existing(sess, draft.id)
     if done is not None:
         return done
     closed = sess.execute(
-        update(Draft).where(Draft.id == draft.id, Draft.status == "open")
+        update(Draft).where(Draft.id == draft.id, Draft.status == "open", Draft.version == checked_version)
         .values(status="submitted", version=Draft.version + 1, updated_at=ctx.now)
         .execution_options(synchronize_session=False)
     )
-    if closed.rowcount != 1:  # another request saved it first and has committed by now
+    if closed.rowcount != 1:  # another request saved it first, or changed an answer meanwhile
         sess.rollback()
-        return existing(sess, draft.id) or Problem("review", {})
+        return existing(sess, draft.id) or Problem(STALE, {})
     problem = recheck(ctx)
     if problem is not None:
         sess.rollback()

@@ -1,7 +1,7 @@
 """Who may do what: a decorator that every tenant page uses, and the 403 it raises."""
 from functools import wraps
 
-from flask import abort, g
+from flask import abort
 from flask_login import current_user, login_required
 
 
@@ -24,7 +24,6 @@ def requires(permission: str | None):
         def wrapped(*args, **kwargs):
             if permission and not current_user.has_permission(permission):
                 raise PermissionDenied(permission)
-            g.organisation_id = current_user.organisation_id
             return view(*args, **kwargs)
 
         guarded = login_required(wrapped)
@@ -36,7 +35,7 @@ def requires(permission: str | None):
 
 def scoped_get(sess, model, ident):
     """Fetch a row of the current user's organisation, or 404 (never 403) for anyone else's."""
-    obj = sess.get(model, ident)
+    obj = sess.get(model, ident) if ident is not None else None
     if obj is None or obj.organisation_id != current_user.organisation_id:
         abort(404)
     return obj

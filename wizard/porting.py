@@ -10,11 +10,11 @@ from datetime import date, datetime, timedelta
 from typing import Protocol, TextIO
 
 import holidays
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from . import numbers
-from .models import AuditEvent, MexPair, PhoneNumber, PortingRegisterEntry, Subscription
+from . import mex, numbers
+from .models import AuditEvent, PhoneNumber, PortingRegisterEntry, Subscription
 
 OPERATORS = ["Telia", "Tele2", "Telenor", "Tre", "Comviq", "Hallon", "Vimla", "Other"]
 LEAD_WORKING_DAYS = {"mobile": 5, "fixed": 10}
@@ -277,8 +277,7 @@ def move_porting(sess: Session, number_text: str, new: str, now: datetime,
         data["date"] = scheduled_for.isoformat()
     mex_partner = None
     if new in {"rejected", "cancelled"}:
-        pair = sess.scalar(select(MexPair).where(or_(MexPair.fixed_number_id == subscription.number_id,
-                                                     MexPair.mobile_number_id == subscription.number_id)))
+        pair = mex.pair_for(sess, subscription.number_id)
         if pair is not None:
             fixed, mobile = pair.fixed_number.e164, pair.mobile_number.e164
             mex_partner = mobile if fixed == e164 else fixed

@@ -32,6 +32,7 @@ def answer_text(ctx: StepContext, key: str) -> str:
         label = dict(NUMBER_CHOICES).get(a.get("choice"), "")
         text = f"{unbroken(numbers.national(a['e164']))} ({label})" if a.get("e164") else str(label)
         if a.get("choice") == "port":
+            text += f" · {unbroken(numbers.international(a['e164']))}"
             text += " · " + _("from %(operator)s on %(date)s", operator=a["port_operator"], date=day(date.fromisoformat(a["port_date"])))
             if a.get("port_owner") == "other":
                 text += " · " + _("owned by organisation %(number)s", number=a["port_owner_org_number"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 
 import segno
+from markupsafe import escape
 
 from stdnum import luhn
 from stdnum.exceptions import ValidationError
@@ -49,4 +50,4 @@ def parts(code: str) -> tuple[str, str]:
 def qr_svg(code: str, title: str) -> str:
     """The activation code as an inline SVG QR code (segno; no image request, no inline style)."""
     svg = segno.make(code, error="m").svg_inline(scale=6, border=4, title=title, svgclass="qr", lineclass="qr-line")
-    return svg.replace("<svg ", '<svg role="img" aria-label="{}" '.format(title.replace('"', "&quot;")), 1)
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{escape(title)}" ', 1)

@@ -14,6 +14,7 @@ from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 
 from . import db, drafts, flow, numbers, orders, pricing, review
+from .db import as_int
 from .forms import StepContext
 from .i18n import clock
 from .models import Organisation, Sim
@@ -157,7 +158,7 @@ def show(step, ctx):
 
 def save(step, ctx):
     form = bind_form(step, ctx, request.form)
-    if request.form.get("version", type=int) != ctx.draft.version:
+    if as_int(request.form.get("version")) != ctx.draft.version:
         return conflict(step, ctx)
     newly_revealed = orders.shown_fields(step, form) - set(request.form.getlist("_shown"))
     if newly_revealed or any(name in request.form for name in form.redisplay_fields):
@@ -193,7 +194,7 @@ def conflict(step, ctx):
     return render(step, ctx, 409, form=None, stale=True)
 
 
-def render_review(step, ctx, problem=None):
+def render_review(step, ctx):
     rows = [(s, review.answer_text(ctx, s.key)) for s in flow.path(STEPS, ctx.answers) if not s.final]
     quote = pricing.quote(ctx.sess, ctx.org, ctx.answers, ctx.today)
     return render(step, ctx, rows=rows, quote=quote, form=None, push=True)
@@ -208,7 +209,11 @@ def save_order(draft_id):
     if draft.status != "submitted":
         if not flow.first_incomplete(STEPS, draft.answers).final:
             return redirect(url_for("wizard.resume", draft_id=draft.id), 303)
-        result = orders.place(context(draft), current_user)
+        ctx = context(draft)
+        result = orders.place(ctx, current_user, as_int(request.form.get("version")))
+        if isinstance(result, orders.Problem) and result.step == orders.STALE:
+            ctx = context(drafts.get_open(db.session(), current_user, draft_id))
+            return render(BY_KEY["review"], ctx, 409, form=None, stale=True)
         if isinstance(result, orders.Problem):
             flash(_("Something changed since you answered. Check this answer and continue."), "warning")
             return redirect(step_url(draft, result.step, recheck=1), 303)
@@ -238,7 +243,7 @@ def discard(draft_id):
         abort(404)
     if request.method == "POST":
         try:
-            drafts.discard(sess, draft, request.form.get("version", type=int), now())
+            drafts.discard(sess, draft, as_int(request.form.get("version")), now())
         except drafts.StaleDraft:
             sess.rollback()
             flash(_("This order was changed in another tab. Check it before you discard it."), "warning")

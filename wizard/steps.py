@@ -43,7 +43,8 @@ STEPS = [
     Step("sim", _l("SIM"), forms.SimForm, applies=is_mobile,
          reveals={"icc": lambda a: _value("sim", "sim_kind")(a) == "physical"}),
     Step("pbx", _l("PBX"), forms.PbxForm, reveals={"mex": lambda a: _value("pbx", "mode")(a) == "pbx"}),
-    Step("user", _l("User"), forms.UserForm, depends_on=("type",), reveals={"mex_partner": mex_on}),
+    # MEX switched on or off changes what the user step must ask (which number to pair with).
+    Step("user", _l("User"), forms.UserForm, depends_on=("type", "pbx"), reveals={"mex_partner": mex_on}),
     Step("top_up", _l("Top-up"), forms.TopUpForm, applies=is_mobile),
     Step("review", _l("Check your answers"), final=True),
 ]

@@ -11,7 +11,7 @@ from .permissions import requires
 from .views import bp
 
 
-@bp.route("/settings/account/subs/subscriptions/<int:subscription_id>/esim")
+@bp.route("/settings/account/subs/subscriptions/<int(max=2147483647):subscription_id>/esim")
 @requires(None)
 def esim(subscription_id):
     """The activation code as QR code and text, with instructions; printable."""

@@ -19,6 +19,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from . import db, mex, numbers
+from .db import as_int
 from .models import MexPair, Organisation, PhoneNumber, PriceItem, Subscription, User
 from .permissions import requires, scoped_get
 from .review import BASIS, KIND
@@ -34,7 +35,7 @@ PROBLEMS = {
     "not_a_number": _l("Enter a real phone number, for example 070-123 40 00"),
     "kinds": _l("That is not a mobile number. Under Connected, enter the mobile number to pair with"),
     "unknown": _l("That number is not one of your organisation's numbers"),
-    "other_org": _l("That number belongs to another organisation"),
+    "other_org": _l("That number is not one of your organisation's numbers"),  # same as unknown: no hint of other tenants
     "other_user": _l("That number does not belong to %(name)s. Both numbers must be the same user's"),
     "independent": _l("That number is independent (not connected to the PBX). MEX needs two PBX-integrated numbers"),
     "already_paired": _l("That number is already connected (MEX) to another number. Remove that connection first"),
@@ -123,7 +124,7 @@ def get_user(sess, user_id: str) -> User:
     """A user of the current organisation, or 404."""
     if not user_id.isdigit():
         abort(404)
-    return scoped_get(sess, User, int(user_id))
+    return scoped_get(sess, User, as_int(user_id))
 
 
 def panel_context(sess, user: User, state: PanelState) -> dict:
@@ -179,7 +180,7 @@ def user_detail(user_id):
 
 def fixed_number_of(sess, user: User, value: str) -> PhoneNumber:
     """A fixed number of this user named by the form, or 404 (never another organisation's)."""
-    number = sess.get(PhoneNumber, int(value)) if value.isdigit() else None
+    number = sess.get(PhoneNumber, as_int(value)) if as_int(value) is not None else None
     if number is None or number.organisation_id != current_user.organisation_id or number.user_id != user.id \
             or number.kind != "fixed":
         abort(404)
