@@ -301,3 +301,17 @@ def test_purge_drafts_removes_old_drafts_and_releases_holds(buyer_as, query, run
     assert "Purged 1 draft" in result.output
     assert query(lambda s: s.scalar(select(func.count()).select_from(Draft))) == 1
     assert query(lambda s: s.scalar(select(func.count()).select_from(PhoneNumber).where(PhoneNumber.status == "held"))) == 0
+
+
+def test_one_buyer_cannot_open_unlimited_orders(app, buyer_as, query):
+    app.config["MAX_OPEN_DRAFTS_PER_USER"] = 3
+    b = buyer_as("buyer")
+    for _ in range(3):
+        b.start("mobile")
+    page = b.get("/settings/account/subs").get_data(as_text=True)
+    from tests.conftest import csrf_token
+
+    response = b.client.post("/settings/account/subs/orders", data={"csrf_token": csrf_token(page), "kind": "fixed"})
+    assert response.headers["Location"].endswith("/settings/account/subs")
+    assert "Finish or discard one before you start another." in b.get("/settings/account/subs").get_data(as_text=True)
+    assert query(lambda s: s.scalar(select(func.count()).select_from(Draft))) == 3

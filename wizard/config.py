@@ -39,6 +39,7 @@ class Defaults:
     EMBED_ALLOWED_ORIGINS: list[str] = []
     NUMBER_HOLD_MINUTES = 30
     DRAFT_MAX_AGE_DAYS = 30
+    MAX_OPEN_DRAFTS_PER_USER = 10  # each may hold a number: one buyer must not empty the pool
     ESIM_SMDP_ADDRESS = "smdp.example-operator.test"
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536

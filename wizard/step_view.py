@@ -104,6 +104,10 @@ def start_order():
     if kind not in ("mobile", "fixed"):
         abort(400)
     sess = db.session()
+    mine = [d for d in drafts.list_open(sess, current_user) if d.created_by_id == current_user.id]
+    if len(mine) >= current_app.config["MAX_OPEN_DRAFTS_PER_USER"]:
+        flash(_("You have %(n)s unfinished orders. Finish or discard one before you start another.", n=len(mine)), "warning")
+        return redirect(url_for("wizard.subs"), 303)
     draft = drafts.create(sess, current_user, {"type": {"kind": kind}}, now())
     sess.commit()
     return redirect(step_url(draft, flow.first_incomplete(STEPS, draft.answers).key), 303)
