@@ -29,8 +29,9 @@
     var step = document.getElementById("step");
     if (!step) return;
     if (step.hasAttribute("data-keep-focus")) {
+      // Fields were revealed: focus stays where the user is (the swap replaced that element).
       var again = lastFocusedId && document.getElementById(lastFocusedId);
-      if (again) again.focus();
+      if (again && document.activeElement !== again) again.focus();
       return;
     }
     var summary = step.querySelector(".error-summary");

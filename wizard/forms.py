@@ -23,7 +23,8 @@ from . import mex, numbers, porting, pricing
 from .db import as_int
 from .i18n import day, money
 from .models import Draft, Organisation, PhoneNumber, Sim, Subscription, User
-from .sim import IccError, clean_icc
+from .sim import IccError, clean_icc, grouped
+from .templating import unbroken
 
 
 @dataclass
@@ -70,6 +71,20 @@ class StepForm(FlaskForm):
         """The values to store; None when a field error was added."""
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
 
+    @classmethod
+    def describe(cls, ctx: StepContext, stored: dict) -> str:
+        """The stored answer in words for Check your answers: the labels of the chosen options."""
+        form = cls(formdata=None, meta={"csrf": False})
+        words = []
+        for name, value in stored.items():
+            choices = getattr(form._fields.get(name), "choices", None) or []
+            words.append(next((str(c.label) for c in choices if c.value == value), str(value)))
+        return ", ".join(words)
+
+
+KIND = {"mobile": _l("Mobile"), "fixed": _l("Fixed")}
+BASIS = {"bound": _l("Bound (contract prices)"), "unbound": _l("Unbound (current price list)")}
+
 
 class TypeForm(StepForm):
     kind = RadioField(_l("What kind of subscription?"), choices=options([("mobile", _l("Mobile")), ("fixed", _l("Fixed"))]),
@@ -95,6 +110,10 @@ class PriceBasisForm(StepForm):
                                   SelectChoice("unbound", _l("Unbound: current price list"))]
         self._contract = contract
 
+    @classmethod
+    def describe(cls, ctx, stored):
+        return str(BASIS.get(stored.get("basis"), ""))
+
     def validate_basis(self, field):
         if field.data == "bound" and not self._contract:
             raise ValidationError(_l("Bound prices need an active contract. Choose unbound."))
@@ -103,6 +122,11 @@ class PriceBasisForm(StepForm):
 class _PriceChoiceForm(StepForm):
     category = ""
     code = RadioField(validators=_required(_l("Choose an option")))
+
+    @classmethod
+    def describe(cls, ctx, stored):
+        item = pricing.item(ctx.sess, ctx.org, ctx.basis, cls.category, ctx.kind, stored.get("code"), ctx.today)
+        return f"{item.name}, {money(item.monthly_ore)} {_l('per month')}" if item else ""
 
     def prepare(self, ctx):
         found = pricing.items(ctx.sess, ctx.org, ctx.basis, self.category, ctx.kind, ctx.today)
@@ -163,6 +187,17 @@ class NumberForm(StepForm):
         self.earliest_port_date = porting.earliest_porting_date(ctx.kind or "mobile", ctx.today)
         if not reserved:
             self.hints = {"choice": {"reserved": _l("You have no reserved numbers of this kind")}}
+
+    @classmethod
+    def describe(cls, ctx, a):
+        label = dict(NUMBER_CHOICES).get(a.get("choice"), "")
+        text = f"{unbroken(numbers.national(a['e164']))} ({label})" if a.get("e164") else str(label)
+        if a.get("choice") == "port":
+            text += f" · {unbroken(numbers.international(a['e164']))} · " + str(_l(
+                "from %(operator)s on %(date)s", operator=a["port_operator"], date=day(date.fromisoformat(a["port_date"]))))
+            if a.get("port_owner") == "other":
+                text += " · " + str(_l("owned by organisation %(number)s", number=a["port_owner_org_number"]))
+        return text
 
     def validate_specific_number(self, field):
         if not field.data:
@@ -276,6 +311,12 @@ class SimForm(StepForm):
     def prepare(self, ctx):
         self.ctx = ctx
 
+    @classmethod
+    def describe(cls, ctx, a):
+        if a.get("sim_kind") == "physical":
+            return str(_l("Physical SIM, ICC %(icc)s", icc=unbroken(grouped(a["icc"]))))
+        return str(_l("eSIM (QR code after saving)"))
+
     def validate_icc(self, field):
         try:
             icc = clean_icc(field.data)
@@ -301,6 +342,12 @@ class PbxForm(StepForm):
                       choices=options([("pbx", _l("PBX-integrated")), ("independent", _l("Independent"))]),
                       validators=_required(_l("Choose PBX-integrated or independent")))
     mex = BooleanField(_l("Turn on MEX: pair this number with the user's number of the other kind"))
+
+    @classmethod
+    def describe(cls, ctx, a):
+        if a.get("mode") == "pbx":
+            return str(_l("PBX-integrated, MEX on") if a.get("mex") else _l("PBX-integrated, MEX off"))
+        return str(_l("Independent (no PBX features)"))
     hints = {"mode": {
         "pbx": _l("Calls go through the PBX: line state and call transfer work"),
         "independent": _l("Not part of the PBX: no line state or transfer; the operator handles all settings")}}
@@ -318,6 +365,15 @@ class UserForm(StepForm):
         if ctx.kind and as_int(self.user_id.data) is not None:
             partners = mex.partner_candidates(ctx.sess, ctx.org.id, as_int(self.user_id.data), ctx.kind)
             self.mex_partner.choices = options([(str(n.id), numbers.national(n.e164)) for n in partners])
+
+    @classmethod
+    def describe(cls, ctx, a):
+        user = ctx.sess.get(User, int(a["user_id"]))
+        text = user.name if user else ""
+        if a.get("mex_partner"):
+            partner = ctx.sess.get(PhoneNumber, int(a["mex_partner"]))
+            text += " · " + str(_l("MEX with %(number)s", number=unbroken(numbers.national(partner.e164))))
+        return text
 
     def validate_user_id(self, field):
         user = self.ctx.sess.get(User, as_int(field.data)) if as_int(field.data) is not None else None

@@ -199,7 +199,7 @@ def conflict(step, ctx):
 
 
 def render_review(step, ctx):
-    rows = [(s, review.answer_text(ctx, s.key)) for s in flow.path(STEPS, ctx.answers) if not s.final]
+    rows = review.rows(ctx)
     quote = pricing.quote(ctx.sess, ctx.org, ctx.answers, ctx.today)
     return render(step, ctx, rows=rows, quote=quote, form=None, push=True)
 
@@ -232,7 +232,7 @@ def done(draft_id):
     draft = drafts.get_open(sess, current_user, draft_id)
     subscription = orders.existing(sess, draft.id) or abort(404)
     ctx = context(draft)
-    rows = [(s, review.answer_text(ctx, s.key)) for s in flow.path(STEPS, ctx.answers) if not s.final]
+    rows = review.rows(ctx)
     card = sess.scalar(select(Sim).where(Sim.subscription_id == subscription.id))
     return render_template("done.html", draft=draft, subscription=subscription, rows=rows, sim=card)
 
