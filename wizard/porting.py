@@ -52,19 +52,24 @@ def still_bound(entry: RegisterEntry | None, today: date) -> date | None:
     return None
 
 
+def _days_off(years) -> holidays.HolidayBase:
+    """Swedish public holidays plus the de facto days off (Midsummer, Christmas and New Year's Eve)."""
+    return holidays.country_holidays("SE", years=years, categories=(holidays.PUBLIC, holidays.DE_FACTO))
+
+
 def earliest_porting_date(kind: str, today: date) -> date:
-    """The first working day at least the lead time of working days after today (Swedish holidays)."""
-    se_holidays = holidays.country_holidays("SE", years=range(today.year, today.year + 2))
+    """The first working day at least the lead time of working days after today."""
+    days_off = _days_off(range(today.year, today.year + 2))
     day, remaining = today, LEAD_WORKING_DAYS[kind]
     while remaining:
         day += timedelta(days=1)
-        if day.weekday() < 5 and day not in se_holidays:
+        if day.weekday() < 5 and day not in days_off:
             remaining -= 1
     return day
 
 
 def is_working_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in holidays.country_holidays("SE", years=day.year)
+    return day.weekday() < 5 and day not in _days_off(day.year)
 
 
 # --------------------------------------------------------------------------- importing the register from CSV
