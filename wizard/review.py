@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from . import flow
-from .forms import BASIS, KIND, StepContext  # noqa: F401  (KIND and BASIS are shared labels)
+from .forms import StepContext
 from .steps import STEPS
 
 

@@ -5,7 +5,7 @@ so back and forward move between steps; without JavaScript the same forms post n
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,8 +14,10 @@ from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 
 from . import db, drafts, flow, numbers, orders, pricing, review
+from .clock import now
 from .db import as_int
-from .forms import StepContext
+from .fragments import is_fragment_request
+from .forms import KIND, StepContext
 from .i18n import clock
 from .models import Organisation, Sim
 from .orders import as_formdata, bind_form
@@ -27,25 +29,12 @@ from .views import bp
 ORDERS = "/settings/account/subs/orders"
 
 
-def now() -> datetime:
-    """The clock of the wizard (tests replace it through the app config)."""
-    clock = current_app.config.get("CLOCK")
-    return clock() if clock else datetime.now(timezone.utc)
-
-
 def context(draft) -> StepContext:
     moment = now()
     sess = db.session()
     return StepContext(sess=sess, org=sess.get(Organisation, draft.organisation_id), draft=draft,
                        answers=dict(draft.answers), today=moment.date(), now=moment,
                        hold_minutes=current_app.config["NUMBER_HOLD_MINUTES"])
-
-
-def is_fragment_request() -> bool:
-    """htmx swapping part of the page (not a history restore, which wants the whole page)."""
-    return (request.headers.get("HX-Request") == "true"
-            and request.headers.get("HX-Request-Type", "partial") != "full"
-            and not request.headers.get("HX-History-Restore-Request"))
 
 
 def step_url(draft, key, **params):
@@ -257,4 +246,4 @@ def discard(draft_id):
         return redirect(url_for("wizard.subs"), 303)
     progress = drafts.progress(draft)
     return render_template("discard.html", draft=draft, progress=progress,
-                           kind=review.KIND.get(draft.answers.get("type", {}).get("kind"), ""))
+                           kind=KIND.get(draft.answers.get("type", {}).get("kind"), ""))

@@ -22,8 +22,9 @@ from . import db, mex, numbers
 from .db import as_int
 from .models import MexPair, Organisation, PhoneNumber, PriceItem, Subscription, User
 from .permissions import requires, scoped_get
-from .review import BASIS, KIND
-from .step_view import is_fragment_request, now
+from .forms import BASIS, KIND
+from .clock import now
+from .fragments import is_fragment_request
 from .templating import unbroken
 from .views import bp
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from . import db, drafts
 from .models import Sim, Subscription
 from .permissions import requires
-from .review import KIND
+from .forms import KIND
 
 bp = Blueprint("wizard", __name__)
 
