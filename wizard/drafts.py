@@ -8,7 +8,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from . import flow, numbers
-from .models import Draft, PhoneNumber, User
+from .models import Draft, User
 from .steps import STEPS
 
 
@@ -97,11 +97,7 @@ def purge(sess: Session, now: datetime, max_age_days: int) -> int:
     cutoff = now - timedelta(days=max_age_days)
     old = list(sess.scalars(select(Draft.id).where(Draft.status != "submitted", Draft.updated_at < cutoff)))
     if old:
-        sess.execute(
-            update(PhoneNumber).where(PhoneNumber.held_by_draft_id.in_(old))
-            .values(status="free", held_by_draft_id=None, hold_expires_at=None)
-            .execution_options(synchronize_session=False)
-        )
+        numbers.release_holds(sess, old)
         sess.execute(delete(Draft).where(Draft.id.in_(old)).execution_options(synchronize_session=False))
     sess.commit()
     return len(old)

@@ -135,9 +135,10 @@ def hold_next_free(sess: Session, kind: str, draft_id: str, now: datetime, minut
     return None
 
 
-def release_holds(sess: Session, draft_id: str, keep: int | None = None) -> None:
-    """Give a draft's held numbers back to the pool (except `keep`)."""
-    stmt = update(PhoneNumber).where(PhoneNumber.held_by_draft_id == draft_id, PhoneNumber.status == "held")
+def release_holds(sess: Session, draft_ids: str | list[str], keep: int | None = None) -> None:
+    """Give the held numbers of one draft or several back to the pool (except `keep`)."""
+    ids = [draft_ids] if isinstance(draft_ids, str) else draft_ids
+    stmt = update(PhoneNumber).where(PhoneNumber.held_by_draft_id.in_(ids), PhoneNumber.status == "held")
     if keep is not None:
         stmt = stmt.where(PhoneNumber.id != keep)
     sess.execute(
