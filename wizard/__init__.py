@@ -3,7 +3,7 @@ import os
 
 from flask import Flask
 
-from . import cli, config, db, errors, i18n, security, templating
+from . import auth, cli, config, db, errors, i18n, security, step_view, subs_view, subscription_view, templating, users_view
 from .extensions import babel, csrf, limiter, login_manager
 
 
@@ -37,8 +37,6 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """The login pages and the wizard; a host app may mount the wizard under its own prefix."""
-    from . import auth, step_view, subscription_view, users_view, views  # noqa: F401  (step_view adds the order routes to views.bp)
-
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(views.bp)
+    """One blueprint per page module, registered here and nowhere else."""
+    for page in (auth, subs_view, step_view, subscription_view, users_view):
+        app.register_blueprint(page.bp)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
@@ -24,7 +24,9 @@ from .orders import as_formdata, bind_form
 from .permissions import requires
 from .steps import BY_KEY, STEPS
 from .templating import unbroken
-from .views import bp
+
+bp = Blueprint("orders", __name__)
+
 
 ORDERS = "/settings/account/subs/orders"
 
@@ -38,7 +40,7 @@ def context(draft) -> StepContext:
 
 
 def step_url(draft, key, **params):
-    return url_for("wizard.step", draft_id=draft.id, step_key=key, **params)
+    return url_for("orders.step", draft_id=draft.id, step_key=key, **params)
 
 
 def render(step, ctx, status=200, push=False, **extra):
@@ -96,7 +98,7 @@ def start_order():
     mine = [d for d in drafts.list_open(sess, current_user) if d.created_by_id == current_user.id]
     if len(mine) >= current_app.config["MAX_OPEN_DRAFTS_PER_USER"]:
         flash(_("You have %(n)s unfinished orders. Finish or discard one before you start another.", n=len(mine)), "warning")
-        return redirect(url_for("wizard.subs"), 303)
+        return redirect(url_for("subs.subs"), 303)
     draft = drafts.create(sess, current_user, {"type": {"kind": kind}}, now())
     sess.commit()
     return redirect(step_url(draft, flow.first_incomplete(STEPS, draft.answers).key), 303)
@@ -108,7 +110,7 @@ def resume(draft_id):
     """Resume: the first step that still needs an answer."""
     draft = drafts.get_open(db.session(), current_user, draft_id)
     if draft.status == "submitted":
-        return redirect(url_for("wizard.done", draft_id=draft.id))
+        return redirect(url_for("orders.done", draft_id=draft.id))
     keep_number(context(draft))
     return redirect(step_url(draft, flow.first_incomplete(STEPS, draft.answers).key))
 
@@ -120,7 +122,7 @@ def step(draft_id, step_key):
     sess = db.session()
     draft = drafts.get_open(sess, current_user, draft_id)
     if draft.status == "submitted":
-        return redirect(url_for("wizard.done", draft_id=draft.id), 303)
+        return redirect(url_for("orders.done", draft_id=draft.id), 303)
     step = BY_KEY.get(step_key) or abort(404)
     ctx = context(draft)
     if request.method == "GET":
@@ -201,7 +203,7 @@ def save_order(draft_id):
     draft = drafts.get_open(sess, current_user, draft_id)
     if draft.status != "submitted":
         if not flow.first_incomplete(STEPS, draft.answers).final:
-            return redirect(url_for("wizard.resume", draft_id=draft.id), 303)
+            return redirect(url_for("orders.resume", draft_id=draft.id), 303)
         ctx = context(draft)
         result = orders.place(ctx, current_user, as_int(request.form.get("version")))
         if isinstance(result, orders.Problem) and result.step == orders.STALE:
@@ -210,7 +212,7 @@ def save_order(draft_id):
         if isinstance(result, orders.Problem):
             flash(_("Something changed since you answered. Check this answer and continue."), "warning")
             return redirect(step_url(draft, result.step, recheck=1), 303)
-    return redirect(url_for("wizard.done", draft_id=draft.id), 303)
+    return redirect(url_for("orders.done", draft_id=draft.id), 303)
 
 
 @bp.route(f"{ORDERS}/<draft_id>/done")
@@ -240,10 +242,10 @@ def discard(draft_id):
         except drafts.StaleDraft:
             sess.rollback()
             flash(_("This order was changed in another tab. Check it before you discard it."), "warning")
-            return redirect(url_for("wizard.discard", draft_id=draft.id), 303)
+            return redirect(url_for("orders.discard", draft_id=draft.id), 303)
         sess.commit()
         flash(_("The unfinished order was discarded."), "success")
-        return redirect(url_for("wizard.subs"), 303)
+        return redirect(url_for("subs.subs"), 303)
     progress = drafts.progress(draft)
     return render_template("discard.html", draft=draft, progress=progress,
                            kind=KIND.get(draft.answers.get("type", {}).get("kind"), ""))

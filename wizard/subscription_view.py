@@ -1,5 +1,5 @@
 """A bought subscription's eSIM page: the QR code, re-openable by the buyer and the user only."""
-from flask import abort, render_template
+from flask import Blueprint, abort, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -8,7 +8,9 @@ from sqlalchemy import select
 from . import db, sim
 from .models import Sim, Subscription
 from .permissions import requires
-from .views import bp
+
+bp = Blueprint("subscriptions", __name__)
+
 
 
 @bp.route("/settings/account/subs/subscriptions/<int(max=2147483647):subscription_id>/esim")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -26,7 +26,9 @@ from .forms import BASIS, KIND
 from .clock import now
 from .fragments import is_fragment_request
 from .templating import unbroken
-from .views import bp
+
+bp = Blueprint("users", __name__)
+
 
 PER_PAGE = 20
 PENDING = "pending-"
@@ -164,7 +166,7 @@ def render_panel(sess, user: User, state: PanelState, status: int = 200, push: b
         response = current_app.response_class(render_block("users_panel.html", "panel", fragment=True, **values),
                                               status=status)
         if push:
-            response.headers["HX-Push-Url"] = url_for("wizard.user_detail", user_id=user.id)
+            response.headers["HX-Push-Url"] = url_for("users.user_detail", user_id=user.id)
         return response
     listing = dict(q="", page=1, pages=1, total=1, users=[user],
                    user_numbers=numbers_of(sess, current_user.organisation_id, [user.id]))
@@ -263,4 +265,4 @@ def user_mex_save(user_id):
         flash(_("Saved. The MEX connections of %(name)s are updated.", name=user.name), "success")
     else:
         flash(_("Nothing to save: no changes."), "success")
-    return redirect(url_for("wizard.user_detail", user_id=user.id), 303)
+    return redirect(url_for("users.user_detail", user_id=user.id), 303)

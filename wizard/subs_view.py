@@ -8,14 +8,14 @@ from .models import Sim, Subscription
 from .permissions import requires
 from .forms import KIND
 
-bp = Blueprint("wizard", __name__)
+bp = Blueprint("subs", __name__)
 
 
 @bp.route("/")
 @requires(None)
 def index():
     """The settings home sends buyers to Subs."""
-    return redirect(url_for("wizard.subs"))
+    return redirect(url_for("subs.subs"))
 
 
 @bp.route("/settings/account/subs")
