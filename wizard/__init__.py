@@ -3,7 +3,7 @@ import os
 
 from flask import Flask
 
-from . import auth, cli, config, db, errors, i18n, security, step_view, subs_view, subscription_view, templating, users_view
+from . import auth, cli, config, db, errors, i18n, requestlog, security, step_view, subs_view, subscription_view, templating, users_view
 from .extensions import babel, csrf, limiter, login_manager
 
 
@@ -16,6 +16,7 @@ def create_app(test_config=None, instance_path=None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     security.init_app(app)
+    requestlog.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     return app

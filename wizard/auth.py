@@ -3,7 +3,7 @@ import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -12,7 +12,8 @@ from sqlalchemy import delete, select
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from . import db
+from . import db, identity
+from .clock import now
 from .extensions import limiter, login_manager
 from .models import LoginSession, User, utcnow
 from .passwords import verify_password
@@ -27,17 +28,19 @@ class LoginForm(FlaskForm):
 
 @login_manager.user_loader
 def load_user(token: str):
-    """Resolve the cookie's login token to an active user, or nobody once it was revoked."""
-    oldest = utcnow() - timedelta(hours=current_app.config["LOGIN_SESSION_HOURS"])
-    row = db.session().execute(
-        select(LoginSession, User).join(User)
-        .where(LoginSession.token == token, User.active.is_(True), LoginSession.created_at > oldest)
-    ).first()
-    if row is None:
+    """Resolve the cookie's login token to an active user, or nobody once it was revoked.
+
+    One statement also reads the organisation, its contract and the order the URL names
+    (see identity.py); the view finds them in `g.visit`.
+    """
+    oldest = utcnow() - timedelta(hours=current_app.config["LOGIN_SESSION_HOURS"])  # real time, like created_at
+    draft_id = (request.view_args or {}).get("draft_id")
+    visit = identity.load(db.session(), token, oldest, now().date(), draft_id if isinstance(draft_id, str) else None)
+    if visit is None:
         return None
-    user = row.User
-    user.login_token = token
-    return user
+    g.visit = visit
+    visit.user.login_token = token
+    return visit.user
 
 
 def start_login_session(user: User) -> None:

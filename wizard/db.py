@@ -1,8 +1,22 @@
-"""Engine and session per application, with SQLite made safe for concurrent writers."""
-from flask import current_app, g
+"""Engine and session per application, with SQLite made safe for concurrent writers.
+
+A request that only reads (GET, HEAD, OPTIONS) gets a read-only session that runs its
+statements without a transaction: no BEGIN, no write lock, on SQLite or PostgreSQL, and any
+attempt to write through it raises. Every other request gets a writing session whose
+transaction takes SQLite's write lock at BEGIN (BEGIN IMMEDIATE), so read-then-write
+cannot lose updates.
+"""
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
+
+READ_ONLY = "wizard_read_only"  # execution option of the read-only engine
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class ReadOnlyViolation(RuntimeError):
+    """Something tried to write during a request that must only read."""
 
 
 class Base(DeclarativeBase):
@@ -37,7 +51,33 @@ def _harden_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if not conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine and pool, running each statement on its own: no BEGIN is ever sent.
+
+    SQLite connections are already in the driver's autocommit mode (we issue BEGIN ourselves,
+    and skip it here); PostgreSQL connections are switched to autocommit while checked out.
+    """
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{READ_ONLY: True})
+    return engine.execution_options(isolation_level="AUTOCOMMIT", **{READ_ONLY: True})
+
+
+def _refuse_writes(factory: sessionmaker) -> None:
+    """A read-only session raises on any INSERT, UPDATE, DELETE or flush of changed objects."""
+
+    @event.listens_for(factory, "do_orm_execute")
+    def _no_dml(state: ORMExecuteState):
+        if state.is_insert or state.is_update or state.is_delete:
+            raise ReadOnlyViolation(f"a {request.method} request must not write: {state.statement}")
+
+    @event.listens_for(factory, "before_flush")
+    def _no_flush(sess, _context, _instances):
+        if sess.new or sess.dirty or sess.deleted:
+            raise ReadOnlyViolation(f"a {request.method} request must not write: {list(sess.new | sess.dirty | sess.deleted)}")
 
 
 def init_app(app) -> None:
@@ -45,6 +85,9 @@ def init_app(app) -> None:
     engine = make_engine(app.config["DATABASE_URL"], app.config["SQL_ECHO"])
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    reader = sessionmaker(read_only(engine), expire_on_commit=False, autoflush=False)
+    _refuse_writes(reader)
+    app.extensions["db_reader"] = reader
     app.teardown_appcontext(_close_session)
 
 
@@ -54,9 +97,10 @@ def engine() -> Engine:
 
 
 def session() -> Session:
-    """The session of this app context, opened on first use."""
+    """The session of this app context, opened on first use: read-only for a GET."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["db_sessionmaker"]()
+        reading = has_request_context() and request.method in SAFE_METHODS
+        g.db_session = current_app.extensions["db_reader" if reading else "db_sessionmaker"]()
     return g.db_session
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from flask import abort, current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import flow, numbers
 from .models import Draft, User
@@ -31,7 +32,11 @@ def visible_to(user: User, draft: Draft) -> bool:
 
 def get_open(sess: Session, user: User, draft_id: str) -> Draft:
     """An open draft this user may see, else 404 (other tenants never learn it exists)."""
-    draft = sess.get(Draft, draft_id)
+    return check_open(user, sess.get(Draft, draft_id))
+
+
+def check_open(user: User, draft: Draft | None) -> Draft:
+    """The draft when this user may see it and it is not discarded or expired, else 404."""
     if draft is None or not visible_to(user, draft) or draft.status == "discarded" or expired(draft):
         abort(404)
     return draft
@@ -56,7 +61,9 @@ def save_answers(sess: Session, draft: Draft, answers: dict, expected_version: i
     )
     if result.rowcount != 1:
         raise StaleDraft(draft.id)
-    draft.answers, draft.version, draft.updated_at = answers, expected_version + 1, now
+    # The row is written; keep the object in step without marking it changed (no second UPDATE).
+    for name, value in (("answers", answers), ("version", expected_version + 1), ("updated_at", now)):
+        set_committed_value(draft, name, value)
     return draft.version
 
 
@@ -70,6 +77,12 @@ def discard(sess: Session, draft: Draft, expected_version: int, now: datetime) -
     if result.rowcount != 1:
         raise StaleDraft(draft.id)
     numbers.release_holds(sess, draft.id)
+
+
+def count_started_by(sess: Session, user: User) -> int:
+    """How many unfinished orders this user started (and may still resume)."""
+    return sess.scalar(select(func.count()).select_from(Draft).where(
+        Draft.created_by_id == user.id, Draft.status == "open", Draft.updated_at >= _cutoff())) or 0
 
 
 def list_open(sess: Session, user: User) -> list[Draft]:

@@ -1,17 +1,16 @@
-"""One WTForms form per step. Choices come from the database through `prepare(ctx)`;
-`values(ctx)` turns valid input into what the draft stores (and may add field errors,
-e.g. when a number was just taken)."""
+"""One WTForms form per step. `prepare(ctx)` fills the choices validation needs (only for the
+fields the step shows), `decorate(ctx)` adds what only the page shows, and `values(ctx)` turns
+valid input into what the draft stores. Forms only read: the side effects of an answer (number
+holds) happen in effects.py, in the transaction that saves the draft."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import phonenumbers
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 from stdnum.dk import cvr as dk_cvr
 from stdnum.no import orgnr as no_orgnr
 from stdnum.se import orgnr as se_orgnr
@@ -22,30 +21,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from . import mex, numbers, porting, pricing
 from .db import as_int
 from .i18n import day, money
-from .models import Draft, Organisation, PhoneNumber, Sim, Subscription, User
+from .context import StepContext
+from .models import PhoneNumber, Sim, Subscription, User
 from .sim import IccError, clean_icc, grouped
 from .templating import unbroken
-
-
-@dataclass
-class StepContext:
-    """Everything a form needs to know about the order it belongs to."""
-
-    sess: Session
-    org: Organisation
-    draft: Draft
-    answers: dict
-    today: date
-    now: datetime
-    hold_minutes: int
-
-    @property
-    def kind(self) -> str | None:
-        return self.answers.get("type", {}).get("kind")
-
-    @property
-    def basis(self) -> str:
-        return self.answers.get("price_basis", {}).get("basis", "unbound")
 
 
 def options(pairs) -> list[SelectChoice]:
@@ -65,7 +44,10 @@ class StepForm(FlaskForm):
     redisplay_fields: tuple[str, ...] = ("_reveal",)
 
     def prepare(self, ctx: StepContext) -> None:
-        """Fill choices from the database (nothing by default)."""
+        """Fill the choices validation needs (nothing by default)."""
+
+    def decorate(self, ctx: StepContext) -> None:
+        """Add what only the page shows, before it is rendered (nothing by default)."""
 
     def values(self, ctx: StepContext) -> dict | None:
         """The values to store; None when a field error was added."""
@@ -95,7 +77,7 @@ class PriceBasisForm(StepForm):
     basis = RadioField(_l("Which prices?"), validators=_required(_l("Choose bound or unbound prices")))
 
     def prepare(self, ctx):
-        contract = ctx.org.active_contract(ctx.today)
+        contract = ctx.contract
         bound = (_l("Bound: prices from your contract"),)
         if contract:
             self.hints = {"basis": {
@@ -125,11 +107,11 @@ class _PriceChoiceForm(StepForm):
 
     @classmethod
     def describe(cls, ctx, stored):
-        item = pricing.item(ctx.sess, ctx.org, ctx.basis, cls.category, ctx.kind, stored.get("code"), ctx.today)
+        item = pricing.find(ctx.prices(), cls.category, stored.get("code"))
         return f"{item.name}, {money(item.monthly_ore)} {_l('per month')}" if item else ""
 
     def prepare(self, ctx):
-        found = pricing.items(ctx.sess, ctx.org, ctx.basis, self.category, ctx.kind, ctx.today)
+        found = pricing.of(ctx.prices(), self.category)
         self.code.choices = options([(i.code, i.name) for i in found])
         self.hints = {"code": {i.code: f"{money(i.monthly_ore)} {_l('per month')} · {i.description}" for i in found}}
 
@@ -172,21 +154,34 @@ class NumberForm(StepForm):
     port_owner_org_number = StringField(_l("The other organisation's organisation number"),
                                         validators=[DataRequired(_l("Enter the organisation number")), Length(max=20)])
 
+    held = None
+    more_results = False
+    reserved: list[PhoneNumber] | None = None
+
     def prepare(self, ctx):
         self.ctx = ctx
-        reserved = numbers.reserved_for(ctx.sess, ctx.org.id, ctx.kind)
-        self.reserved_number.choices = options([(str(n.id), numbers.national(n.e164)) for n in reserved])
-        page = self.results_page.data or 1
-        found, self.more_results = numbers.search_free(ctx.sess, ctx.kind, self.search.data or "", ctx.now,
-                                                       self.match.data or "anywhere", page)
-        self.results_page.data = page
-        self.held = numbers.held_for(ctx.sess, ctx.draft.id, ctx.now)
-        if self.held and self.held.kind == ctx.kind and all(n.id != self.held.id for n in found):
-            found.insert(0, self.held)  # the buyer's own held number stays on offer
-        self.specific_number.choices = options([(str(n.id), numbers.national(n.e164)) for n in found])
-        self.earliest_port_date = porting.earliest_porting_date(ctx.kind or "mobile", ctx.today)
-        if not reserved:
+        if "reserved_number" in self:
+            self.reserved = numbers.reserved_for(ctx.sess, ctx.org.id, ctx.kind)
+            self.reserved_number.choices = options([(str(n.id), numbers.national(n.e164)) for n in self.reserved])
+        if "port_date" in self:
+            self.earliest_port_date = porting.earliest_porting_date(ctx.kind or "mobile", ctx.today)
+
+    def decorate(self, ctx):
+        chosen = ctx.answers.get("number", {})
+        if ctx.holding(as_int(chosen.get("number_id"))):
+            self.held = ctx.held
+        if self.reserved is None:
+            self.reserved = numbers.reserved_for(ctx.sess, ctx.org.id, ctx.kind)
+        if not self.reserved:
             self.hints = {"choice": {"reserved": _l("You have no reserved numbers of this kind")}}
+        if "specific_number" in self:
+            page = self.results_page.data or 1
+            found, self.more_results = numbers.search_free(ctx.sess, ctx.kind, self.search.data or "", ctx.now,
+                                                           self.match.data or "anywhere", page)
+            self.results_page.data = page
+            if self.held and all(n.id != self.held.id for n in found):
+                found.insert(0, self.held)  # the buyer's own held number stays on offer
+            self.specific_number.choices = options([(str(n.id), numbers.national(n.e164)) for n in found])
 
     @classmethod
     def describe(cls, ctx, a):
@@ -200,13 +195,8 @@ class NumberForm(StepForm):
         return text
 
     def validate_specific_number(self, field):
-        if not field.data:
-            raise ValidationError(_l("Choose a number from the search results"))
-        number_id = as_int(field.data)
-        if number_id is None or not numbers.is_available(self.ctx.sess, number_id, self.ctx.draft.id, self.ctx.now):
-            raise ValidationError(_l("That number was just taken. Pick another."))
-        number = self.ctx.sess.get(PhoneNumber, number_id)
-        if number.kind != self.ctx.kind:
+        # Whether it is still free is settled when it is held (effects.settle), in the saving transaction.
+        if as_int(field.data) is None:
             raise ValidationError(_l("Choose a number from the search results"))
 
     def validate_port_owner_org_number(self, field):
@@ -248,34 +238,20 @@ class NumberForm(StepForm):
     def values(self, ctx):
         choice = self.choice.data
         if choice == "port":
-            numbers.release_holds(ctx.sess, ctx.draft.id)
             owner = {"port_owner": self.port_owner.data}
             if self.port_owner.data == "other":
                 owner["port_owner_org_number"] = self.port_owner_org_number.data
             return {"choice": choice, "e164": self.port_e164, "port_number": self.port_e164, "port_operator": self.port_operator.data,
                     "port_date": self.port_date.data.isoformat(), **owner}
         if choice == "reserved":
-            numbers.release_holds(ctx.sess, ctx.draft.id)
-            number = ctx.sess.get(PhoneNumber, int(self.reserved_number.data))
+            number = next(n for n in self.reserved or [] if str(n.id) == self.reserved_number.data)
             return {"choice": choice, "number_id": str(number.id), "e164": number.e164}
         if choice == "new":
             previous = ctx.answers.get("number", {})
             if previous.get("choice") == "new" and previous.get("number_id"):
-                if numbers.hold(ctx.sess, int(previous["number_id"]), ctx.draft.id, ctx.now, ctx.hold_minutes):
-                    return {**previous}
-            numbers.release_holds(ctx.sess, ctx.draft.id)
-            number = numbers.hold_next_free(ctx.sess, ctx.kind, ctx.draft.id, ctx.now, ctx.hold_minutes)
-            if number is None:
-                self.choice.errors.append(_l("There are no free numbers right now. Choose another option."))
-                return None
-            return {"choice": choice, "number_id": str(number.id), "e164": number.e164}
-        number_id = int(self.specific_number.data)
-        if not numbers.hold(ctx.sess, number_id, ctx.draft.id, ctx.now, ctx.hold_minutes):
-            self.specific_number.errors.append(_l("That number was just taken. Pick another."))
-            return None
-        numbers.release_holds(ctx.sess, ctx.draft.id, keep=number_id)
-        number = ctx.sess.get(PhoneNumber, number_id)
-        return {"choice": choice, "number_id": str(number_id), "e164": number.e164, "search": self.search.data or "",
+                return {"choice": "new", "number_id": previous["number_id"], "e164": previous.get("e164")}
+            return {"choice": "new"}  # effects.settle holds the next free number
+        return {"choice": choice, "number_id": str(as_int(self.specific_number.data)), "search": self.search.data or "",
                 "match": self.match.data or "anywhere"}
 
 
@@ -361,6 +337,8 @@ class UserForm(StepForm):
         self.ctx = ctx
         users = ctx.sess.scalars(select(User).where(User.organisation_id == ctx.org.id, User.active.is_(True)).order_by(User.name))
         self.user_id.choices = options([("", _l("Choose a user"))] + [(str(u.id), f"{u.name} ({u.email})") for u in users])
+        if "mex_partner" not in self:
+            return
         self.mex_partner.choices = []
         if ctx.kind and as_int(self.user_id.data) is not None:
             partners = mex.partner_candidates(ctx.sess, ctx.org.id, as_int(self.user_id.data), ctx.kind)

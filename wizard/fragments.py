@@ -1,5 +1,8 @@
-"""Whether a request wants a fragment (htmx swapping part of a page) or the whole page."""
-from flask import request
+"""A page or, for htmx swapping part of it, only one block of the same template (jinja2-fragments)."""
+from __future__ import annotations
+
+from flask import current_app, render_template, request
+from jinja2_fragments.flask import render_block
 
 
 def is_fragment_request() -> bool:
@@ -7,3 +10,16 @@ def is_fragment_request() -> bool:
     return (request.headers.get("HX-Request") == "true"
             and request.headers.get("HX-Request-Type", "partial") != "full"
             and not request.headers.get("HX-History-Restore-Request"))
+
+
+def page_or_fragment(template: str, block: str, status: int = 200, push_url: str | None = None,
+                     replace_url: str | None = None, **values):
+    """The whole page, or for htmx only `block`, with the URL htmx should push or replace."""
+    if not is_fragment_request():
+        return render_template(template, fragment=False, **values), status
+    response = current_app.response_class(render_block(template, block, fragment=True, **values), status=status)
+    if push_url:
+        response.headers["HX-Push-Url"] = push_url
+    if replace_url:
+        response.headers["HX-Replace-Url"] = replace_url
+    return response

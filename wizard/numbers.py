@@ -6,6 +6,7 @@ one row, so two buyers can never hold or get the same number, on SQLite or Postg
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
@@ -88,10 +89,9 @@ def search_free(sess: Session, kind: str, digits: str, now: datetime, match: str
     return rows[:limit], len(rows) > limit
 
 
-def held_for(sess: Session, draft_id: str, now: datetime) -> PhoneNumber | None:
-    """The number a draft holds right now (None when its hold ran out or it holds none)."""
-    return sess.scalar(select(PhoneNumber).where(PhoneNumber.held_by_draft_id == draft_id,
-                                                 PhoneNumber.status == "held", PhoneNumber.hold_expires_at > now))
+def held_by(sess: Session, draft_id: str) -> PhoneNumber | None:
+    """The number a draft holds (its hold may have run out), if any."""
+    return sess.scalar(select(PhoneNumber).where(PhoneNumber.held_by_draft_id == draft_id, PhoneNumber.status == "held"))
 
 
 def is_available(sess: Session, number_id: int, draft_id: str, now: datetime) -> bool:
@@ -114,24 +114,37 @@ def reserved_for(sess: Session, organisation_id: int, kind: str) -> list[PhoneNu
     )
 
 
-def hold(sess: Session, number_id: int, draft_id: str, now: datetime, minutes: int) -> bool:
-    """Hold a number for a draft; False when someone else has it. The caller commits."""
-    result = sess.execute(
+class Held(NamedTuple):
+    id: int
+    e164: str
+
+
+def _hold(sess: Session, which, draft_id: str, now: datetime, minutes: int) -> Held | None:
+    row = sess.execute(
         update(PhoneNumber)
-        .where(PhoneNumber.id == number_id,
-               or_(_available(now), PhoneNumber.held_by_draft_id == draft_id))
+        .where(which, or_(_available(now), PhoneNumber.held_by_draft_id == draft_id))
         .values(status="held", held_by_draft_id=draft_id, hold_expires_at=now + timedelta(minutes=minutes))
+        .returning(PhoneNumber.id, PhoneNumber.e164)
         .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
+    ).first()
+    return Held(row.id, row.e164) if row is not None else None
 
 
-def hold_next_free(sess: Session, kind: str, draft_id: str, now: datetime, minutes: int) -> PhoneNumber | None:
-    """Hold the lowest free number of a kind; retries when another buyer takes it first."""
-    for candidate in search_free(sess, kind, "", now, limit=25)[0]:
-        if hold(sess, candidate.id, draft_id, now, minutes):
-            sess.refresh(candidate)
-            return candidate
+def hold(sess: Session, number_id: int, kind: str | None, draft_id: str, now: datetime, minutes: int) -> Held | None:
+    """Hold a number of a kind for a draft (or renew the draft's hold); None when someone else has it.
+    One conditional UPDATE; the caller commits."""
+    return _hold(sess, and_(PhoneNumber.id == number_id, PhoneNumber.kind == kind), draft_id, now, minutes)
+
+
+def hold_next_free(sess: Session, kind: str, draft_id: str, now: datetime, minutes: int) -> Held | None:
+    """Hold the lowest free number of a kind: one UPDATE of the first row of the (kind, e164) index
+    that is available. When another buyer takes that row first, try the next one."""
+    first_free = (select(PhoneNumber.id).where(PhoneNumber.kind == kind, _available(now))
+                  .order_by(PhoneNumber.e164).limit(1).scalar_subquery())
+    for _attempt in range(20):
+        held = _hold(sess, PhoneNumber.id == first_free, draft_id, now, minutes)
+        if held is not None or sess.scalar(first_free) is None:
+            return held
     return None
 
 

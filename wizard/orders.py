@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from . import flow, numbers, pricing
-from .forms import StepContext
+from .context import StepContext
+from .effects import HOLDING_CHOICES
 from .models import AuditEvent, Draft, MexPair, PhoneNumber, Sim, Subscription, User
 from .sim import activation_code, grouped
 from .steps import STEPS
@@ -27,13 +28,14 @@ class Problem:
 
 
 def bind_form(step, ctx: StepContext, formdata, csrf: bool = True):
-    """Build a step's form on formdata, fill its choices and remove fields that are not revealed."""
+    """Build a step's form on formdata, remove the fields that are not revealed, then fill the
+    choices of those that are (so a step reads only what its shown fields need)."""
     form = step.form(formdata=formdata, meta={"csrf": csrf})
-    form.prepare(ctx)
     current = {**ctx.answers, step.key: {n: f.data for n, f in form._fields.items()}}
     for name in set(step.reveals) - flow.visible_fields(step, current):
         if name in form:
             del form[name]
+    form.prepare(ctx)
     return form
 
 
@@ -66,11 +68,12 @@ def recheck(ctx: StepContext) -> Problem | None:
         values = ctx.answers.get(step.key)
         if values is None:
             return Problem(step.key, {})
-        form = bind_form(step, ctx, as_formdata(values), csrf=False)
-        if step.key == "number" and values.get("choice") in {"new", "specific"}:
-            if not numbers.is_available(ctx.sess, int(values["number_id"]), ctx.draft.id, ctx.now):
+        if step.key == "number" and values.get("choice") in HOLDING_CHOICES:
+            number_id = int(values["number_id"])
+            if not (ctx.holding(number_id) or numbers.is_available(ctx.sess, number_id, ctx.draft.id, ctx.now)):
                 return Problem(step.key, {"choice": [gettext("Your held number was released or taken. Choose the number again.")]})
             continue
+        form = bind_form(step, ctx, as_formdata(values), csrf=False)
         if not form.validate():
             return Problem(step.key, form.errors)
     return None
@@ -90,9 +93,6 @@ def place(ctx: StepContext, buyer: User, checked_version: int | None) -> Subscri
     first one's subscription; the unique draft_id makes a duplicate impossible.
     """
     sess, draft = ctx.sess, ctx.draft
-    done = existing(sess, draft.id)
-    if done is not None:
-        return done
     closed = sess.execute(
         update(Draft).where(Draft.id == draft.id, Draft.status == "open", Draft.version == checked_version)
         .values(status="submitted", version=Draft.version + 1, updated_at=ctx.now)
@@ -128,16 +128,16 @@ def _buy(ctx: StepContext, buyer: User) -> Subscription:
     kind = a["type"]["kind"]
     pbx = a["pbx"]["mode"] == "pbx"
     user_id = int(a["user"]["user_id"])
-    number = _number(ctx, kind, user_id, pbx)
-    quote = pricing.quote(sess, org, a, ctx.today)
+    number_id = _number(ctx, kind, user_id, pbx)
+    e164 = a["number"]["e164"]
+    quote = pricing.quote(ctx.prices(), ctx.contract, a, ctx.today)
     basis = a["price_basis"]["basis"]
-    call_rate = pricing.item(sess, org, basis, "call_rate", kind, a["call_rate"]["code"], ctx.today)
-    data_package = (pricing.item(sess, org, basis, "data_package", kind, a["data_package"]["code"], ctx.today)
-                    if "data_package" in a else None)
+    call_rate = pricing.find(ctx.prices(), "call_rate", a["call_rate"]["code"])
+    data_package = pricing.find(ctx.prices(), "data_package", a["data_package"]["code"]) if "data_package" in a else None
     porting = a["number"]["choice"] == "port"
     subscription = Subscription(
         organisation_id=org.id, draft_id=draft.id, kind=kind, price_basis=basis, call_rate_id=call_rate.id,
-        data_package_id=data_package.id if data_package else None, number_id=number.id, user_id=user_id,
+        data_package_id=data_package.id if data_package else None, number_id=number_id, user_id=user_id,
         pbx=pbx, top_up=(a["top_up"]["top_up"] == "yes") if "top_up" in a else None,
         monthly_ore=quote.monthly_ore, one_off_ore=quote.one_off_ore, binding_ends_on=quote.binding_ends_on,
         status="pending_port" if porting else "active", porting_status="submitted" if porting else None,
@@ -152,26 +152,25 @@ def _buy(ctx: StepContext, buyer: User) -> Subscription:
                      activation_code=activation_code(current_app.config["ESIM_SMDP_ADDRESS"]) if sim["sim_kind"] == "esim" else None))
     if pbx and a["pbx"].get("mex"):
         partner_id = int(a["user"]["mex_partner"])
-        ids = {kind: number.id, "fixed" if kind == "mobile" else "mobile": partner_id}
+        ids = {kind: number_id, "fixed" if kind == "mobile" else "mobile": partner_id}
         sess.add(MexPair(organisation_id=org.id, user_id=user_id, fixed_number_id=ids["fixed"], mobile_number_id=ids["mobile"]))
     sess.add(AuditEvent(organisation_id=org.id, actor_id=buyer.id, action="subscription.purchased",
                         subject=f"subscription:{subscription.id}", created_at=ctx.now,
-                        data={"draft": draft.id, "number": number.e164, "kind": kind, "basis": basis}))
+                        data={"draft": draft.id, "number": e164, "kind": kind, "basis": basis}))
     sess.flush()
     return subscription
 
 
-def _number(ctx: StepContext, kind: str, user_id: int, pbx: bool) -> PhoneNumber:
+def _number(ctx: StepContext, kind: str, user_id: int, pbx: bool) -> int:
+    """The id of the order's number, now assigned to the user: a ported one is added to our pool."""
     sess, a = ctx.sess, ctx.answers["number"]
     if a["choice"] == "port":
         number = PhoneNumber(e164=a["e164"], kind=kind, status="assigned", organisation_id=ctx.org.id,
                              user_id=user_id, pbx=pbx)
         sess.add(number)
         sess.flush()
-        return number
+        return number.id
     number_id = int(a["number_id"])
     if not numbers.assign(sess, number_id, ctx.draft.id, ctx.org.id, user_id, pbx, ctx.now, reserved=a["choice"] == "reserved"):
         raise _Taken("number", "choice", gettext("That number was just taken. Choose another."))
-    number = sess.get(PhoneNumber, number_id)
-    sess.refresh(number)
-    return number
+    return number_id

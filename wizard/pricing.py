@@ -8,24 +8,27 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from .models import Contract, Organisation, PriceItem
+from .models import Contract, PriceItem
 
 
-def items(sess: Session, org: Organisation, basis: str, category: str, kind: str | None, today: date) -> list[PriceItem]:
-    """The active price items of a category for this basis (the contract's when bound)."""
-    query = select(PriceItem).where(PriceItem.category == category, PriceItem.basis == basis, PriceItem.active.is_(True))
+def price_list(sess: Session, contract: Contract | None, basis: str, kind: str | None) -> list[PriceItem]:
+    """Every active price item of a basis (the contract's when bound) for a kind, in display order."""
+    query = select(PriceItem).where(PriceItem.basis == basis, PriceItem.active.is_(True))
     if kind:
         query = query.where(or_(PriceItem.kind == kind, PriceItem.kind.is_(None)))
     if basis == "bound":
-        contract = org.active_contract(today)
         if contract is None:
             return []
         query = query.where(PriceItem.contract_id == contract.id)
     return list(sess.scalars(query.order_by(PriceItem.monthly_ore.desc(), PriceItem.code)))
 
 
-def item(sess: Session, org: Organisation, basis: str, category: str, kind: str | None, code: str, today: date) -> PriceItem | None:
-    return next((i for i in items(sess, org, basis, category, kind, today) if i.code == code), None)
+def of(prices: list[PriceItem], category: str) -> list[PriceItem]:
+    return [i for i in prices if i.category == category]
+
+
+def find(prices: list[PriceItem], category: str, code: str | None) -> PriceItem | None:
+    return next((i for i in prices if i.category == category and i.code == code), None)
 
 
 def add_months(day: date, months: int) -> date:
@@ -43,18 +46,15 @@ class Quote:
     lines: list[tuple[PriceItem, int, int]]
 
 
-def quote(sess: Session, org: Organisation, answers: dict, today: date) -> Quote:
-    """Monthly and one-off price and binding end for the answers so far."""
+def quote(prices: list[PriceItem], contract: Contract | None, answers: dict, today: date) -> Quote:
+    """Monthly and one-off price and binding end for the answers so far (`prices` is their price list)."""
     kind = answers.get("type", {}).get("kind")
     basis = answers.get("price_basis", {}).get("basis", "unbound")
-    chosen = [item(sess, org, basis, "subscription", kind, f"base-{kind}", today)]
+    chosen = [find(prices, "subscription", f"base-{kind}")]
     if "call_rate" in answers:
-        chosen.append(item(sess, org, basis, "call_rate", kind, answers["call_rate"]["code"], today))
+        chosen.append(find(prices, "call_rate", answers["call_rate"]["code"]))
     if "data_package" in answers:
-        chosen.append(item(sess, org, basis, "data_package", kind, answers["data_package"]["code"], today))
+        chosen.append(find(prices, "data_package", answers["data_package"]["code"]))
     lines = [(i, i.monthly_ore, i.one_off_ore) for i in chosen if i is not None]
-    binding = None
-    contract: Contract | None = org.active_contract(today)
-    if basis == "bound" and contract is not None:
-        binding = add_months(today, contract.binding_months)
+    binding = add_months(today, contract.binding_months) if basis == "bound" and contract is not None else None
     return Quote(sum(m for _, m, _ in lines), sum(o for _, _, o in lines), binding, lines)

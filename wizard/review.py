@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from . import flow
-from .forms import StepContext
+from .context import StepContext
 from .steps import STEPS
 
 

@@ -5,21 +5,19 @@ so back and forward move between steps; without JavaScript the same forms post n
 """
 from __future__ import annotations
 
-from datetime import timedelta
-
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 
-from . import db, drafts, flow, numbers, orders, pricing, review
+from . import db, drafts, effects, flow, numbers, orders, pricing, requestlog, review
 from .clock import now
+from .context import StepContext
 from .db import as_int
-from .fragments import is_fragment_request
-from .forms import KIND, StepContext
-from .i18n import clock
-from .models import Organisation, Sim
+from .effects import HOLDING_CHOICES
+from .forms import KIND
+from .fragments import page_or_fragment
+from .models import Sim, Subscription
 from .orders import as_formdata, bind_form
 from .permissions import requires
 from .steps import BY_KEY, STEPS
@@ -31,12 +29,44 @@ bp = Blueprint("orders", __name__)
 ORDERS = "/settings/account/subs/orders"
 
 
-def context(draft) -> StepContext:
+def open_draft(draft_id: str):
+    """The order the URL names when this person may see it (else 404), and the number it holds.
+    Both were read with the login (identity.py); off that path they are read here."""
+    visit = g.get("visit")
+    if visit is not None and visit.draft_id == draft_id:
+        return drafts.check_open(current_user, visit.draft), visit.held
+    draft = drafts.get_open(db.session(), current_user, draft_id)
+    return draft, numbers.held_by(db.session(), draft.id)
+
+
+def context(draft, held, notify: bool = False) -> StepContext:
+    """The order's context for this request, its number answer checked against its hold."""
     moment = now()
-    sess = db.session()
-    return StepContext(sess=sess, org=sess.get(Organisation, draft.organisation_id), draft=draft,
-                       answers=dict(draft.answers), today=moment.date(), now=moment,
-                       hold_minutes=current_app.config["NUMBER_HOLD_MINUTES"])
+    visit = g.visit
+    ctx = StepContext(sess=db.session(), org=visit.organisation, contract=visit.contract, draft=draft,
+                      answers=dict(draft.answers), today=moment.date(), now=moment,
+                      hold_minutes=current_app.config["NUMBER_HOLD_MINUTES"], held=held)
+    if draft.status == "open":
+        reconcile_hold(ctx, notify)
+    return ctx
+
+
+def reconcile_hold(ctx: StepContext, notify: bool) -> None:
+    """A number hold may run out while an order waits. Nothing is written here (a GET never
+    writes): a number still free is held again by the next save (effects.settle); one that was
+    taken meanwhile is left out of the answers, so the route asks for a number again."""
+    chosen = ctx.answers.get("number", {})
+    if chosen.get("choice") not in HOLDING_CHOICES or ctx.holding(as_int(chosen.get("number_id"))):
+        return
+    shown = unbroken(numbers.national(chosen["e164"]))
+    if numbers.is_available(ctx.sess, int(chosen["number_id"]), ctx.draft.id, ctx.now):
+        if notify:
+            flash(_("Your hold on %(number)s had run out. It is still free, and it is held for you again when you continue.",
+                    number=shown), "warning")
+        return
+    ctx.answers = {k: v for k, v in ctx.answers.items() if k != "number"}
+    if notify:
+        flash(_("%(number)s was taken while your order waited. Choose another number.", number=shown), "warning")
 
 
 def step_url(draft, key, **params):
@@ -45,46 +75,17 @@ def step_url(draft, key, **params):
 
 def render(step, ctx, status=200, push=False, **extra):
     """The step page, or only its block for htmx (then with the URL to push on success)."""
-    route = [s for s in flow.path(STEPS, ctx.answers)]
+    route = flow.path(STEPS, ctx.answers)
     form = extra.get("form")
+    if form is not None:
+        form.decorate(ctx)
     shown = orders.shown_fields(step, form) if form is not None else set()
     failed = status in (409, 422)
     page_title = (_("Error:") + " " if failed else "") + f"{step.title} – {_('New subscription')}"
-    values = dict(step=step, ctx=ctx, draft=ctx.draft, route=route, shown=shown, page_title=page_title, position=[s.key for s in route].index(step.key) + 1,
-                  return_to=request.values.get("return", ""), **extra)
-    if is_fragment_request():
-        response = current_app.response_class(render_block("step.html", "step", fragment=True, **values), status=status)
-        if push:
-            response.headers["HX-Push-Url"] = request.full_path.rstrip("?")
-        return response
-    return render_template("step.html", fragment=False, **values), status
-
-
-def keep_number(ctx) -> None:
-    """A draft's number hold may have run out while it waited: hold the number again if it is
-    still free, else drop the number answer so the buyer picks another (and say which)."""
-    chosen = ctx.answers.get("number", {})
-    if chosen.get("choice") not in ("new", "specific"):
-        return
-    number_id = int(chosen["number_id"])
-    held = numbers.held_for(ctx.sess, ctx.draft.id, ctx.now)
-    if held is not None and held.id == number_id:
-        return
-    shown = unbroken(numbers.national(chosen["e164"]))
-    if numbers.hold(ctx.sess, number_id, ctx.draft.id, ctx.now, ctx.hold_minutes):
-        ctx.sess.commit()
-        flash(_("Your hold on %(number)s had run out. It is held for you again until %(time)s.",
-                number=shown, time=clock(ctx.now + timedelta(minutes=ctx.hold_minutes))), "warning")
-        return
-    answers = {k: v for k, v in ctx.answers.items() if k != "number"}
-    try:
-        drafts.save_answers(ctx.sess, ctx.draft, answers, ctx.draft.version, ctx.now)
-    except drafts.StaleDraft:
-        ctx.sess.rollback()
-        return
-    ctx.sess.commit()
-    ctx.answers = dict(answers)
-    flash(_("%(number)s was taken while your order waited. Choose another number.", number=shown), "warning")
+    return page_or_fragment("step.html", "step", status, push_url=request.full_path.rstrip("?") if push else None,
+                            step=step, ctx=ctx, draft=ctx.draft, route=route, shown=shown, page_title=page_title,
+                            position=[s.key for s in route].index(step.key) + 1,
+                            return_to=request.values.get("return", ""), **extra)
 
 
 @bp.route(f"{ORDERS}", methods=["POST"])
@@ -95,9 +96,9 @@ def start_order():
     if kind not in ("mobile", "fixed"):
         abort(400)
     sess = db.session()
-    mine = [d for d in drafts.list_open(sess, current_user) if d.created_by_id == current_user.id]
-    if len(mine) >= current_app.config["MAX_OPEN_DRAFTS_PER_USER"]:
-        flash(_("You have %(n)s unfinished orders. Finish or discard one before you start another.", n=len(mine)), "warning")
+    started = drafts.count_started_by(sess, current_user)
+    if started >= current_app.config["MAX_OPEN_DRAFTS_PER_USER"]:
+        flash(_("You have %(n)s unfinished orders. Finish or discard one before you start another.", n=started), "warning")
         return redirect(url_for("subs.subs"), 303)
     draft = drafts.create(sess, current_user, {"type": {"kind": kind}}, now())
     sess.commit()
@@ -108,25 +109,24 @@ def start_order():
 @requires("account")
 def resume(draft_id):
     """Resume: the first step that still needs an answer."""
-    draft = drafts.get_open(db.session(), current_user, draft_id)
+    draft, held = open_draft(draft_id)
     if draft.status == "submitted":
         return redirect(url_for("orders.done", draft_id=draft.id))
-    keep_number(context(draft))
-    return redirect(step_url(draft, flow.first_incomplete(STEPS, draft.answers).key))
+    ctx = context(draft, held)
+    return redirect(step_url(draft, flow.first_incomplete(STEPS, ctx.answers).key))
 
 
 @bp.route(f"{ORDERS}/<draft_id>/<step_key>", methods=["GET", "POST"])
 @requires("account")
 def step(draft_id, step_key):
     """Show or save one step of one order."""
-    sess = db.session()
-    draft = drafts.get_open(sess, current_user, draft_id)
+    draft, held = open_draft(draft_id)
     if draft.status == "submitted":
         return redirect(url_for("orders.done", draft_id=draft.id), 303)
     step = BY_KEY.get(step_key) or abort(404)
-    ctx = context(draft)
-    if request.method == "GET":
-        keep_number(ctx)
+    if request.method == "POST" and as_int(request.form.get("version")) != draft.version:
+        return conflict(step, context(draft, held))  # checked before anything costly
+    ctx = context(draft, held, notify=request.method == "GET")
     if not flow.can_visit(STEPS, ctx.answers, step.key):
         return redirect(step_url(draft, flow.first_incomplete(STEPS, ctx.answers).key), 303)
     if step.final:
@@ -152,25 +152,24 @@ def show(step, ctx):
 
 
 def save(step, ctx):
+    """Validate, then in one transaction settle the answers' side effects and write the draft once."""
     form = bind_form(step, ctx, request.form)
-    if as_int(request.form.get("version")) != ctx.draft.version:
-        return conflict(step, ctx)
     newly_revealed = orders.shown_fields(step, form) - set(request.form.getlist("_shown"))
     if newly_revealed or any(name in request.form for name in form.redisplay_fields):
         return render(step, ctx, form=form, revealing=True)
     if not form.validate():
         return render(step, ctx, 422, form=form)
-    values = form.values(ctx)
-    if values is None:
-        db.session().rollback()
-        return render(step, ctx, 422, form=form)
-    answers, dropped = flow.answer(STEPS, ctx.answers, step.key, values)
-    if any(s.key == "number" for s in dropped):
-        numbers.release_holds(ctx.sess, ctx.draft.id)
+    answers, dropped = flow.answer(STEPS, ctx.answers, step.key, form.values(ctx))
     try:
+        answers = effects.settle(ctx, answers)
         drafts.save_answers(ctx.sess, ctx.draft, answers, ctx.draft.version, ctx.now)
-    except drafts.StaleDraft:
+    except effects.NumberTaken as taken:
         ctx.sess.rollback()
+        if taken.field not in form:  # the order's number went while this step was open: ask again
+            return redirect(step_url(ctx.draft, step.key), 303)
+        form[taken.field].errors.append(taken.message)
+        return render(step, ctx, 422, form=form)
+    except drafts.StaleDraft:
         return conflict(step, ctx)
     ctx.sess.commit()
     if dropped:
@@ -186,12 +185,13 @@ def save(step, ctx):
 def conflict(step, ctx):
     """409: someone saved this order meanwhile; show a clear message and a reload link."""
     db.session().rollback()
+    requestlog.event("draft.conflict", draft=ctx.draft.id, step=step.key, sent=request.form.get("version"))
     return render(step, ctx, 409, form=None, stale=True)
 
 
 def render_review(step, ctx):
     rows = review.rows(ctx)
-    quote = pricing.quote(ctx.sess, ctx.org, ctx.answers, ctx.today)
+    quote = pricing.quote(ctx.prices(), ctx.contract, ctx.answers, ctx.today)
     return render(step, ctx, rows=rows, quote=quote, form=None, push=True)
 
 
@@ -199,19 +199,22 @@ def render_review(step, ctx):
 @requires("account")
 def save_order(draft_id):
     """Save: buy exactly once, or send the buyer to the step whose answer no longer holds."""
-    sess = db.session()
-    draft = drafts.get_open(sess, current_user, draft_id)
+    draft, held = open_draft(draft_id)
     if draft.status != "submitted":
-        if not flow.first_incomplete(STEPS, draft.answers).final:
+        ctx = context(draft, held)
+        if not flow.first_incomplete(STEPS, ctx.answers).final:
             return redirect(url_for("orders.resume", draft_id=draft.id), 303)
-        ctx = context(draft)
         result = orders.place(ctx, current_user, as_int(request.form.get("version")))
         if isinstance(result, orders.Problem) and result.step == orders.STALE:
-            ctx = context(drafts.get_open(db.session(), current_user, draft_id))
-            return render(BY_KEY["review"], ctx, 409, form=None, stale=True)
+            requestlog.event("order.conflict", draft=draft.id, sent=request.form.get("version"))
+            fresh = drafts.get_open(db.session(), current_user, draft_id)
+            return render(BY_KEY["review"], context(fresh, numbers.held_by(db.session(), fresh.id)), 409, form=None, stale=True)
         if isinstance(result, orders.Problem):
+            requestlog.event("order.refused", draft=draft.id, step=result.step, fields=",".join(result.errors))
             flash(_("Something changed since you answered. Check this answer and continue."), "warning")
             return redirect(step_url(draft, result.step, recheck=1), 303)
+        requestlog.event("order.placed", draft=draft.id, subscription=result.id, organisation=draft.organisation_id,
+                         buyer=current_user.id)
     return redirect(url_for("orders.done", draft_id=draft.id), 303)
 
 
@@ -219,13 +222,11 @@ def save_order(draft_id):
 @requires("account")
 def done(draft_id):
     """The order confirmation (reopenable)."""
-    sess = db.session()
-    draft = drafts.get_open(sess, current_user, draft_id)
-    subscription = orders.existing(sess, draft.id) or abort(404)
-    ctx = context(draft)
-    rows = review.rows(ctx)
-    card = sess.scalar(select(Sim).where(Sim.subscription_id == subscription.id))
-    return render_template("done.html", draft=draft, subscription=subscription, rows=rows, sim=card)
+    draft, held = open_draft(draft_id)
+    found = db.session().execute(select(Subscription, Sim).outerjoin(Sim, Sim.subscription_id == Subscription.id)
+                                 .where(Subscription.draft_id == draft.id)).first() or abort(404)
+    rows = review.rows(context(draft, held))
+    return render_template("done.html", draft=draft, subscription=found.Subscription, rows=rows, sim=found.Sim)
 
 
 @bp.route(f"{ORDERS}/<draft_id>/discard", methods=["GET", "POST"])
@@ -233,7 +234,7 @@ def done(draft_id):
 def discard(draft_id):
     """Ask, then discard an unfinished order and release its number."""
     sess = db.session()
-    draft = drafts.get_open(sess, current_user, draft_id)
+    draft, _held = open_draft(draft_id)
     if draft.status == "submitted":
         abort(404)
     if request.method == "POST":

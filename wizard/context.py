@@ -1,0 +1,47 @@
+"""What the steps of one order know while a request runs: the order, its organisation and
+contract, today's date, the number it holds, and the price list (read once, when first needed)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from . import pricing
+from .models import Contract, Draft, Organisation, PhoneNumber, PriceItem
+
+
+@dataclass
+class StepContext:
+    """Everything a form and the order's rules need to know about the order."""
+
+    sess: Session
+    org: Organisation
+    contract: Contract | None  # in force today
+    draft: Draft
+    answers: dict
+    today: date
+    now: datetime
+    hold_minutes: int
+    held: PhoneNumber | None = None  # the number the draft holds (its hold may have run out)
+    _prices: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def kind(self) -> str | None:
+        return self.answers.get("type", {}).get("kind")
+
+    @property
+    def basis(self) -> str:
+        return self.answers.get("price_basis", {}).get("basis", "unbound")
+
+    def prices(self) -> list[PriceItem]:
+        """The price items this order can use, one statement per request (and per basis and kind)."""
+        key = (self.basis, self.kind)
+        if key not in self._prices:
+            self._prices[key] = pricing.price_list(self.sess, self.contract, self.basis, self.kind)
+        return self._prices[key]
+
+    def holding(self, number_id: int | None) -> bool:
+        """Whether the draft holds this number right now."""
+        return (number_id is not None and self.held is not None and self.held.id == number_id
+                and self.held.hold_expires_at is not None and self.held.hold_expires_at > self.now)
