@@ -335,8 +335,9 @@ class UserForm(StepForm):
 
     def prepare(self, ctx):
         self.ctx = ctx
-        users = ctx.sess.scalars(select(User).where(User.organisation_id == ctx.org.id, User.active.is_(True)).order_by(User.name))
-        self.user_id.choices = options([("", _l("Choose a user"))] + [(str(u.id), f"{u.name} ({u.email})") for u in users])
+        self.users = {str(u.id): u for u in ctx.sess.scalars(
+            select(User).where(User.organisation_id == ctx.org.id, User.active.is_(True)).order_by(User.name))}
+        self.user_id.choices = options([("", _l("Choose a user"))] + [(i, f"{u.name} ({u.email})") for i, u in self.users.items()])
         if "mex_partner" not in self:
             return
         self.mex_partner.choices = []
@@ -354,8 +355,8 @@ class UserForm(StepForm):
         return text
 
     def validate_user_id(self, field):
-        user = self.ctx.sess.get(User, as_int(field.data)) if as_int(field.data) is not None else None
-        if user is None or user.organisation_id != self.ctx.org.id or not user.active:
+        user = self.users.get(field.data or "")  # the organisation's active users
+        if user is None:
             raise ValidationError(_l("Choose a user of your organisation"))
         if "mex_partner" in self._fields and not self.mex_partner.choices:
             raise ValidationError(_l("%(name)s has no PBX-integrated %(kind)s number to pair with. Choose another user, or go back and turn MEX off.",

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from . import db, drafts, effects, flow, numbers, orders, pricing, requestlog, review
 from .clock import now
@@ -223,8 +224,10 @@ def save_order(draft_id):
 def done(draft_id):
     """The order confirmation (reopenable)."""
     draft, held = open_draft(draft_id)
-    found = db.session().execute(select(Subscription, Sim).outerjoin(Sim, Sim.subscription_id == Subscription.id)
-                                 .where(Subscription.draft_id == draft.id)).first() or abort(404)
+    found = db.session().execute(
+        select(Subscription, Sim).outerjoin(Sim, Sim.subscription_id == Subscription.id)
+        .options(joinedload(Subscription.number), joinedload(Subscription.user))
+        .where(Subscription.draft_id == draft.id)).first() or abort(404)
     rows = review.rows(context(draft, held))
     return render_template("done.html", draft=draft, subscription=found.Subscription, rows=rows, sim=found.Sim)
 
