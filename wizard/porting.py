@@ -3,6 +3,7 @@ the porting date rule, and the porting status a subscription moves through after
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from dataclasses import dataclass
@@ -52,24 +53,20 @@ def still_bound(entry: RegisterEntry | None, today: date) -> date | None:
     return None
 
 
-def _days_off(years) -> holidays.HolidayBase:
-    """Swedish public holidays plus the de facto days off (Midsummer, Christmas and New Year's Eve)."""
-    return holidays.country_holidays("SE", years=years, categories=(holidays.PUBLIC, holidays.DE_FACTO))
+@functools.lru_cache(maxsize=4)
+def _calendar(year: int) -> holidays.HolidayBase:
+    """Swedish public holidays plus the de facto days off (Midsummer, Christmas and New Year's Eve)
+    of `year` and the next: built once per year and reused (building one takes milliseconds)."""
+    return holidays.country_holidays("SE", years=(year, year + 1), categories=(holidays.PUBLIC, holidays.DE_FACTO))
 
 
 def earliest_porting_date(kind: str, today: date) -> date:
     """The first working day at least the lead time of working days after today."""
-    days_off = _days_off(range(today.year, today.year + 2))
-    day, remaining = today, LEAD_WORKING_DAYS[kind]
-    while remaining:
-        day += timedelta(days=1)
-        if day.weekday() < 5 and day not in days_off:
-            remaining -= 1
-    return day
+    return _calendar(today.year).get_nth_working_day(today, LEAD_WORKING_DAYS[kind])
 
 
 def is_working_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in _days_off(day.year)
+    return _calendar(day.year).is_working_day(day)
 
 
 # --------------------------------------------------------------------------- importing the register from CSV
