@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from flask import abort, current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -85,12 +85,13 @@ def count_started_by(sess: Session, user: User) -> int:
         Draft.created_by_id == user.id, Draft.status == "open", Draft.updated_at >= _cutoff())) or 0
 
 
-def list_open(sess: Session, user: User) -> list[Draft]:
+def open_query(user: User) -> Select:
+    """The unfinished orders this user may resume, newest first: their own, or the organisation's for the owner."""
     query = select(Draft).where(Draft.organisation_id == user.organisation_id, Draft.status == "open",
                                 Draft.updated_at >= _cutoff())
     if not user.is_owner:
         query = query.where(Draft.created_by_id == user.id)
-    return list(sess.scalars(query.order_by(Draft.updated_at.desc())))
+    return query.order_by(Draft.updated_at.desc(), Draft.id)
 
 
 def progress(draft: Draft) -> dict:
