@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test browser-deps clean
+.PHONY: run test bench browser-deps clean
 
 run: $(VENV)/.installed instance/config.py
 	$(FLASK) init-db
@@ -15,6 +15,13 @@ run: $(VENV)/.installed instance/config.py
 
 test: $(VENV)/.installed-test browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The benchmark (bench/README.md, docs/performance.md): (a) in-process purchase, (b) gunicorn under
+# load, (c) the Subs page with 10 and 5,000 subscriptions. PostgreSQL parts skip when it is unreachable.
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.inprocess --db sqlite,postgresql
+	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.subs_page --db sqlite,postgresql
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +33,12 @@ $(VENV)/.installed-test: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-bench: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	touch $@ $(VENV)/.installed
 
 # Browser tests drive Debian's Chromium (Playwright's own download does not work offline).
