@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -172,10 +173,11 @@ class PhoneNumber(Base):
         CheckConstraint(
             "(status = 'held') = (held_by_draft_id IS NOT NULL)", name="ck_phone_numbers_hold_has_draft"
         ),
+        Index("ix_phone_numbers_kind_e164", "kind", "e164"),  # the first free number of a kind
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     e164: Mapped[str] = mapped_column(String(16), unique=True)
-    kind: Mapped[str] = mapped_column(String(10), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(10), default="free", index=True)
     organisation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisations.id"), index=True)
     user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), index=True)
@@ -223,9 +225,10 @@ class Subscription(Base):
     __table_args__ = (
         CheckConstraint("kind IN ('mobile', 'fixed')", name="ck_subscriptions_kind"),
         CheckConstraint("price_basis IN ('bound', 'unbound')", name="ck_subscriptions_price_basis"),
+        Index("ix_subscriptions_organisation_id_created_at", "organisation_id", "created_at"),  # Subs, newest first
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     draft_id: Mapped[str] = mapped_column(ForeignKey("drafts.id"), unique=True)
     kind: Mapped[str] = mapped_column(String(10))
     price_basis: Mapped[str] = mapped_column(String(10))
