@@ -1,4 +1,5 @@
-# The two commands of the README: `make run` and `make test`. Everything else is what they need.
+# The two commands of the README: `make run` and `make test`. Everything else is what they need,
+# plus `make lint` (ruff, import contracts, mypy), which CI runs before the tests.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -6,7 +7,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test bench browser-deps clean
+.PHONY: run test lint bench browser-deps clean
 
 run: $(VENV)/.installed instance/config.py
 	$(FLASK) init-db
@@ -15,6 +16,13 @@ run: $(VENV)/.installed instance/config.py
 
 test: $(VENV)/.installed-test browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Configured in pyproject.toml: [tool.ruff], [tool.importlinter] (the layer contracts), [tool.mypy].
+lint: $(VENV)/.installed-lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy wizard
 
 # The benchmark (bench/README.md, docs/performance.md): (a) in-process purchase, (b) gunicorn under
 # load, (c) the Subs page with 10 and 5,000 subscriptions. PostgreSQL parts skip when it is unreachable.
@@ -33,6 +41,12 @@ $(VENV)/.installed-test: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-lint: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[lint]'
 	touch $@ $(VENV)/.installed
 
 $(VENV)/.installed-bench: pyproject.toml

@@ -1,4 +1,5 @@
 """Fixtures: an app per test on SQLite and on PostgreSQL, a browser-like client, and login helpers."""
+
 import os
 import re
 import shutil

@@ -1,5 +1,6 @@
 """Accessibility in a real browser: axe-core on every page and step (JavaScript on and off),
 a purchase with the keyboard alone, and the polite "Saved" announcement after an htmx save."""
+
 import re
 
 import pytest
@@ -7,8 +8,19 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from tests.test_browser import (  # noqa: F401  (fixtures are used by name)
-    MEX_LABEL, chromium, choose, console, heading, live_server, log_in, new_context, nojs_page, page,
-    reveal_without_js, select_user, start_order,
+    MEX_LABEL,
+    choose,
+    chromium,
+    console,
+    heading,
+    live_server,
+    log_in,
+    new_context,
+    nojs_page,
+    page,
+    reveal_without_js,
+    select_user,
+    start_order,
 )
 
 pytestmark = pytest.mark.browser
@@ -19,8 +31,11 @@ SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S | re.I)
 
 def serious_violations(page) -> list:
     results = Axe().run(page)
-    return [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3])
-            for v in results.response["violations"] if v["impact"] in SERIOUS]
+    return [
+        (v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3])
+        for v in results.response["violations"]
+        if v["impact"] in SERIOUS
+    ]
 
 
 class Auditor:
@@ -111,7 +126,9 @@ def test_every_page_and_step_with_javascript_has_no_serious_axe_violations(live_
     assert len(auditor.audited) >= 15
 
 
-def test_every_page_and_step_without_javascript_has_no_serious_axe_violations(live_server, nojs_page, new_context, auditor, console):
+def test_every_page_and_step_without_javascript_has_no_serious_axe_violations(
+    live_server, nojs_page, new_context, auditor, console
+):
     console.expect_status(403, 422)
     page = nojs_page
     log_in(page, live_server, "buyer")

@@ -1,4 +1,5 @@
 """Configuration, the vendored htmx, the CLI and locale-aware formatting."""
+
 import hashlib
 import pathlib
 
@@ -59,15 +60,36 @@ def test_layout_loads_htmx_from_static(login_as):
 
 def test_create_user_command(app, runner):
     result = runner.invoke(
-        args=["create-user", "--email", "New@Nordlys.test", "--name", "New Person", "--org-number", "556677-8899",
-              "--permission", "account", "--password", "a-long-password"]
+        args=[
+            "create-user",
+            "--email",
+            "New@Nordlys.test",
+            "--name",
+            "New Person",
+            "--org-number",
+            "556677-8899",
+            "--permission",
+            "account",
+            "--password",
+            "a-long-password",
+        ]
     )
     assert result.exit_code == 0, result.output
     from tests.conftest import Browser
 
     assert Browser(app.test_client()).login("new@nordlys.test", "a-long-password").status_code == 302
     again = runner.invoke(
-        args=["create-user", "--email", "new@nordlys.test", "--name", "X", "--org-number", "556677-8899", "--password", "pw"]
+        args=[
+            "create-user",
+            "--email",
+            "new@nordlys.test",
+            "--name",
+            "X",
+            "--org-number",
+            "556677-8899",
+            "--password",
+            "pw",
+        ]
     )
     assert again.exit_code != 0 and "already exists" in again.output
 

@@ -1,4 +1,5 @@
 """Logging in and out as a user would, and what an attacker with a copied cookie gets."""
+
 import pytest
 
 from wizard import db
@@ -80,14 +81,29 @@ def test_disabling_a_user_ends_their_sessions(app, login_as):
     assert buyer.get("/settings/account/subs").status_code == 302
 
 
-@pytest.mark.parametrize("target", ["//evil.example/x", "/%09/evil.example", "/\\evil.example", "https://evil.example/",
-                                    "/%0d/evil.example", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/x",
+        "/%09/evil.example",
+        "/\\evil.example",
+        "https://evil.example/",
+        "/%0d/evil.example",
+        "javascript:alert(1)",
+    ],
+)
 def test_next_parameter_cannot_redirect_off_site(browser, target):
     from tests.conftest import csrf_token
 
     page = browser.get(f"/login?next={target}")
-    response = browser.client.post(f"/login?next={target}", data={
-        "csrf_token": csrf_token(page.get_data(as_text=True)), "email": "owner@nordlys.test", "password": "demo-owner-pw"})
+    response = browser.client.post(
+        f"/login?next={target}",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "email": "owner@nordlys.test",
+            "password": "demo-owner-pw",
+        },
+    )
     assert response.headers["Location"] == "/settings/account/subs"
 
 
@@ -95,8 +111,14 @@ def test_next_parameter_returns_to_the_page_asked_for(browser):
     from tests.conftest import csrf_token
 
     page = browser.get("/login?next=/settings/users")
-    response = browser.client.post("/login?next=/settings/users", data={
-        "csrf_token": csrf_token(page.get_data(as_text=True)), "email": "owner@nordlys.test", "password": "demo-owner-pw"})
+    response = browser.client.post(
+        "/login?next=/settings/users",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "email": "owner@nordlys.test",
+            "password": "demo-owner-pw",
+        },
+    )
     assert response.headers["Location"] == "/settings/users"
 
 

@@ -8,6 +8,7 @@ to test-artifacts/screenshots/ (git-ignored).
 
 Browser tests run on SQLite only: the database behaviour is covered on both databases elsewhere.
 """
+
 import os
 import re
 import threading
@@ -24,8 +25,15 @@ from wizard.seed import seed_demo
 pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
@@ -36,6 +44,7 @@ MEX_LABEL = "Turn on MEX"
 
 
 # --------------------------------------------------------------------------- live server and browser
+
 
 class QuietHandler(WSGIRequestHandler):
     """No access log line per request (errors and tracebacks are still logged)."""
@@ -51,8 +60,10 @@ def live_server(tmp_path):
     One per test (it takes about 0.1 s), so every test starts from the demo data alone: a purchase
     uses up its ICC and Anna's number for MEX, which the next test wants again.
     """
-    app = create_app({**TEST_CONFIG, "DATABASE_URL": f"sqlite:///{tmp_path / 'browser.sqlite3'}",
-                      "SESSION_COOKIE_SECURE": False}, instance_path=str(tmp_path))
+    app = create_app(
+        {**TEST_CONFIG, "DATABASE_URL": f"sqlite:///{tmp_path / 'browser.sqlite3'}", "SESSION_COOKIE_SECURE": False},
+        instance_path=str(tmp_path),
+    )
     with app.app_context():
         migrate.upgrade(db.engine())
         seed_demo(db.session())
@@ -158,6 +169,7 @@ def nojs_page(new_context):
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def shot(page, name: str):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -269,6 +281,7 @@ def subscription_rows(page):
 
 # --------------------------------------------------------------------------- 1 and 2: the mobile purchase
 
+
 def test_mobile_purchase_with_javascript(live_server, page):
     log_in(page, live_server)
     start_order(page, "mobile")
@@ -371,6 +384,7 @@ def test_mobile_purchase_without_javascript(live_server, nojs_page):
 
 # --------------------------------------------------------------------------- 3: fixed
 
+
 def test_fixed_purchase_with_javascript(live_server, page):
     log_in(page, live_server)
     start_order(page, "fixed")
@@ -399,6 +413,7 @@ def test_fixed_purchase_with_javascript(live_server, page):
 
 # --------------------------------------------------------------------------- 4: two tabs
 
+
 def test_second_tab_is_told_in_the_page_that_the_order_changed(live_server, page, console):
     console.expect_status(409)
     log_in(page, live_server)
@@ -426,6 +441,7 @@ def test_second_tab_is_told_in_the_page_that_the_order_changed(live_server, page
 
 
 # --------------------------------------------------------------------------- 5: focus after a swap
+
 
 def test_focus_moves_to_the_new_heading_or_to_the_error_summary(live_server, page, console):
     console.expect_status(422)
@@ -464,6 +480,7 @@ def test_focus_stays_on_the_chosen_option_when_it_reveals_fields(live_server, pa
 
 # --------------------------------------------------------------------------- 6: double-clicked Save
 
+
 def test_double_clicking_save_buys_one_subscription(live_server, new_context):
     # The order is filled in without JavaScript, so that this test is about Save alone.
     setup = new_context(java_script_enabled=False).new_page()
@@ -498,6 +515,7 @@ def test_double_clicking_save_buys_one_subscription(live_server, new_context):
 
 
 # --------------------------------------------------------------------------- 7: screenshots
+
 
 def test_screenshots_of_every_step(live_server, new_context, console):
     """Desktop (1280x900) screenshots of every step of a mobile order, with revealed fields and an
@@ -550,7 +568,12 @@ def test_screenshots_of_every_step(live_server, new_context, console):
     shot(page, "desktop-00-type")
 
     phone = new_context(viewport=PHONE, storage_state=page.context.storage_state()).new_page()
-    for key, title in [("price_basis", "Price basis"), ("sim", "SIM"), ("user", "User"), ("review", "Check your answers")]:
+    for key, title in [
+        ("price_basis", "Price basis"),
+        ("sim", "SIM"),
+        ("user", "User"),
+        ("review", "Check your answers"),
+    ]:
         phone.goto(f"{order}/{key}")
         expect(heading(phone, title)).to_be_visible()
         shot(phone, f"phone-{key}")

@@ -3,6 +3,7 @@
 Uses the live server, browser and console-watching fixtures of test_browser.py: any console error,
 uncaught exception or CSP violation fails the test. Screenshots go to test-artifacts/screenshots/.
 """
+
 import re
 
 import pytest
@@ -70,8 +71,11 @@ def insert_pbx_mobile_for_anna(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'browser.sqlite3'}")
     with engine.begin() as conn:
         anna = conn.execute(select(User.id, User.organisation_id).where(User.email == "anna@nordlys.test")).one()
-        conn.execute(PhoneNumber.__table__.update().where(PhoneNumber.e164 == "+46701234000")
-                     .values(status="assigned", organisation_id=anna.organisation_id, user_id=anna.id, pbx=True))
+        conn.execute(
+            PhoneNumber.__table__.update()
+            .where(PhoneNumber.e164 == "+46701234000")
+            .values(status="assigned", organisation_id=anna.organisation_id, user_id=anna.id, pbx=True)
+        )
     engine.dispose()
 
 

@@ -1,4 +1,5 @@
 """Schema and data layer: migrations match the models, seeding is idempotent, SQLite is hardened."""
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select, text
@@ -7,7 +8,6 @@ from sqlalchemy.exc import IntegrityError
 from wizard import db
 from wizard.db import Base
 from wizard.models import MexPair, Organisation, PhoneNumber, PortingRegisterEntry, PriceItem, User
-from wizard.seed import seed_demo
 
 
 def test_migrations_produce_exactly_the_models_schema(app):
@@ -59,9 +59,23 @@ def test_a_number_is_in_at_most_one_mex_pair(app):
         anna = sess.scalar(select(User).where(User.email == "anna@nordlys.test"))
         fixed = sess.scalar(select(PhoneNumber).where(PhoneNumber.e164 == "+46812345670"))
         mobiles = sess.scalars(select(PhoneNumber).where(PhoneNumber.kind == "mobile").limit(2)).all()
-        sess.add(MexPair(organisation_id=anna.organisation_id, user_id=anna.id, fixed_number_id=fixed.id, mobile_number_id=mobiles[0].id))
+        sess.add(
+            MexPair(
+                organisation_id=anna.organisation_id,
+                user_id=anna.id,
+                fixed_number_id=fixed.id,
+                mobile_number_id=mobiles[0].id,
+            )
+        )
         sess.commit()
-        sess.add(MexPair(organisation_id=anna.organisation_id, user_id=anna.id, fixed_number_id=fixed.id, mobile_number_id=mobiles[1].id))
+        sess.add(
+            MexPair(
+                organisation_id=anna.organisation_id,
+                user_id=anna.id,
+                fixed_number_id=fixed.id,
+                mobile_number_id=mobiles[1].id,
+            )
+        )
         try:
             sess.commit()
             raise AssertionError("a second pair with the same fixed number was accepted")
@@ -97,7 +111,9 @@ def test_sqlite_transactions_take_the_write_lock_at_begin(tmp_path):
         conn.execute(text("INSERT INTO counter VALUES (0)"))
     engine.dispose()
     first = db.make_engine(f"sqlite:///{tmp_path / 'lock.sqlite3'}")
-    second = db.make_engine(f"sqlite:///{tmp_path / 'lock.sqlite3'}", )
+    second = db.make_engine(
+        f"sqlite:///{tmp_path / 'lock.sqlite3'}",
+    )
     from sqlalchemy import event
 
     @event.listens_for(second, "connect")

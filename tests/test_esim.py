@@ -1,5 +1,6 @@
 """The eSIM page: activation code in SGP.22 form, a QR code that decodes to it, and only the buyer
 and the assigned user may see it."""
+
 import io
 import re
 
@@ -14,9 +15,14 @@ from wizard.models import Sim, Subscription, User
 from wizard.passwords import hash_password
 from wizard.sim import activation_code, parts
 
-ESIM_ORDER = [("price_basis", {"basis": "unbound"}), ("call_rate", {"code": "rate-fixed"}),
-              ("data_package", {"code": "data-5"}), ("number", {"choice": "new"}), ("sim", {"sim_kind": "esim"}),
-              ("pbx", {"mode": "independent"})]
+ESIM_ORDER = [
+    ("price_basis", {"basis": "unbound"}),
+    ("call_rate", {"code": "rate-fixed"}),
+    ("data_package", {"code": "data-5"}),
+    ("number", {"choice": "new"}),
+    ("sim", {"sim_kind": "esim"}),
+    ("pbx", {"mode": "independent"}),
+]
 
 
 def test_activation_codes_have_the_sgp22_form_and_are_unique():

@@ -1,4 +1,5 @@
 """The route through the steps as a pure function of the answers (tables of answers, no Flask)."""
+
 import pytest
 
 from wizard import flow
@@ -16,7 +17,10 @@ def keys(steps):
     ("answers", "expected"),
     [
         ({}, ["type", "price_basis", "call_rate", "number", "pbx", "user", "review"]),
-        (MOBILE, ["type", "price_basis", "call_rate", "data_package", "number", "sim", "pbx", "user", "top_up", "review"]),
+        (
+            MOBILE,
+            ["type", "price_basis", "call_rate", "data_package", "number", "sim", "pbx", "user", "top_up", "review"],
+        ),
         (FIXED, ["type", "price_basis", "call_rate", "number", "pbx", "user", "review"]),
     ],
 )
@@ -28,7 +32,10 @@ def test_path_depends_on_the_subscription_type(answers, expected):
     ("answers", "resume"),
     [
         (MOBILE, "price_basis"),
-        ({**MOBILE, "price_basis": {"basis": "bound"}, "call_rate": {"code": "x"}, "data_package": {"code": "y"}}, "number"),
+        (
+            {**MOBILE, "price_basis": {"basis": "bound"}, "call_rate": {"code": "x"}, "data_package": {"code": "y"}},
+            "number",
+        ),
         ({**FIXED, "price_basis": {}, "call_rate": {}, "number": {}, "pbx": {}, "user": {}}, "review"),
         ({**MOBILE, "price_basis": {}, "call_rate": {}}, "data_package"),
     ],
@@ -53,8 +60,15 @@ def test_only_answered_steps_and_the_next_may_be_visited(answers, key, allowed):
 
 
 def test_switching_to_fixed_prunes_mobile_only_steps_and_the_number():
-    answers = {**MOBILE, "price_basis": {"basis": "bound"}, "call_rate": {"code": "c"}, "data_package": {"code": "d"},
-               "number": {"choice": "new"}, "sim": {"sim_kind": "esim"}, "top_up": {"top_up": "yes"}}
+    answers = {
+        **MOBILE,
+        "price_basis": {"basis": "bound"},
+        "call_rate": {"code": "c"},
+        "data_package": {"code": "d"},
+        "number": {"choice": "new"},
+        "sim": {"sim_kind": "esim"},
+        "top_up": {"top_up": "yes"},
+    }
     result, dropped = flow.answer(STEPS, answers, "type", {"kind": "fixed"})
     assert set(result) == {"type", "price_basis", "call_rate"}
     assert sorted(keys(dropped)) == ["data_package", "number", "sim", "top_up"]
@@ -80,7 +94,9 @@ def test_mex_partner_is_kept_only_while_mex_is_on(pbx, user_in, user_out):
 
 
 def test_turning_pbx_off_clears_mex():
-    result, _ = flow.answer(STEPS, {**FIXED, "pbx": {"mode": "pbx", "mex": True}}, "pbx", {"mode": "independent", "mex": True})
+    result, _ = flow.answer(
+        STEPS, {**FIXED, "pbx": {"mode": "pbx", "mex": True}}, "pbx", {"mode": "independent", "mex": True}
+    )
     assert result["pbx"] == {"mode": "independent"}
 
 
@@ -110,5 +126,6 @@ def test_flow_does_not_import_flask():
 
     tree = ast.parse(inspect.getsource(flow))
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
-        a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+    }
     assert not any(m and m.startswith(("flask", "sqlalchemy")) for m in imported)

@@ -85,7 +85,10 @@ def test_an_expired_hold_is_taken_again_on_resume_when_still_free(at_number, clo
     resumed = b.get(b.draft_url)
     assert resumed.headers["Location"].endswith("/sim")
     page = b.get(resumed.headers["Location"]).get_data(as_text=True).translate(SPACES)
-    assert "Your hold on 070-123 40 03 had run out. It is still free, and it is held for you again when you continue." in page
+    assert (
+        "Your hold on 070-123 40 03 had run out. It is still free, and it is held for you again when you continue."
+        in page
+    )
     assert status_of(query, "+46701234003")[2] == clock.now - timedelta(minutes=15)  # reading the page wrote nothing
     assert b.answer("sim", {"sim_kind": "esim"}).status_code == 303
     assert status_of(query, "+46701234003")[2] == clock.now + timedelta(minutes=30)
@@ -97,7 +100,12 @@ def test_an_expired_hold_taken_by_someone_else_sends_the_buyer_back_to_the_numbe
     first.answer("sim", {"sim_kind": "esim"})
     clock.advance(minutes=31)
     second = at_number("buyer")
-    assert second.answer("number", {"choice": "specific", "search": "", "specific_number": number_id(query, "+46701234003")}).status_code == 303
+    assert (
+        second.answer(
+            "number", {"choice": "specific", "search": "", "specific_number": number_id(query, "+46701234003")}
+        ).status_code
+        == 303
+    )
     resumed = first.get(first.draft_url)
     assert resumed.headers["Location"].endswith("/number")
     page = first.get(resumed.headers["Location"]).get_data(as_text=True).translate(SPACES)

@@ -1,4 +1,5 @@
 """Who may see what: permission pages, tenant scoping, and a guard on every route."""
+
 import pytest
 
 from wizard.permissions import requires

@@ -1,5 +1,6 @@
 """Porting: importing the porting register from CSV, and the porting status after Save, as the
 operator (the CLI) and the buyer (the wizard, the Subs page) see them."""
+
 import io
 import re
 from datetime import date, timedelta
@@ -28,14 +29,17 @@ def long_date(day):
 
 # --------------------------------------------------------------------------- reading a register file
 
+
 def test_numbers_in_any_common_format_are_read_as_e164():
-    rows, problems = read_register_csv(io.StringIO(
-        HEADER
-        + "070-555 66 77,Telia,2027-01-31\n"
-        + "+46 70 888 99 00,Tele2,\n"
-        + "0046 8 123 456 71,Telenor,2020-05-01\n"
-        + '"+46 (0)70-999 88 77", Comviq ,  \n'
-    ))
+    rows, problems = read_register_csv(
+        io.StringIO(
+            HEADER
+            + "070-555 66 77,Telia,2027-01-31\n"
+            + "+46 70 888 99 00,Tele2,\n"
+            + "0046 8 123 456 71,Telenor,2020-05-01\n"
+            + '"+46 (0)70-999 88 77", Comviq ,  \n'
+        )
+    )
     assert problems == []
     assert [(r.line, r.e164, r.current_operator, r.binding_ends_on) for r in rows] == [
         (2, "+46705556677", "Telia", date(2027, 1, 31)),
@@ -51,7 +55,8 @@ def test_excel_style_files_are_read_too():
     rows, problems = read_register_csv(io.StringIO(text))
     assert problems == []
     assert [(r.line, r.e164, r.current_operator, r.binding_ends_on) for r in rows] == [
-        (3, "+46705556677", "Telia", date(2027, 1, 31))]
+        (3, "+46705556677", "Telia", date(2027, 1, 31))
+    ]
 
 
 @pytest.mark.parametrize(
@@ -62,7 +67,10 @@ def test_excel_style_files_are_read_too():
         ("070-555 66 78,,", 'line 3, current_operator "": the current operator is missing'),
         ("070-555 66 78,Telia,31/01/2027", 'line 3, binding_ends_on "31/01/2027": not a date in the form YYYY-MM-DD'),
         ("070-555 66 78,Telia,2027-02-30", 'line 3, binding_ends_on "2027-02-30": not a date in the form YYYY-MM-DD'),
-        ("+46 70 555 66 77,Tele2,", 'line 3, number "+46 70 555 66 77": duplicate number +46705556677, already on line 2'),
+        (
+            "+46 70 555 66 77,Tele2,",
+            'line 3, number "+46 70 555 66 77": duplicate number +46705556677, already on line 2',
+        ),
         ("070-555 66 78,Telia", 'line 3, row "070-555 66 78,Telia": has 2 column(s), the header has 3'),
     ],
 )
@@ -81,7 +89,10 @@ def test_every_problem_of_a_row_is_reported():
     ("text", "expected"),
     [
         ("number,binding_ends_on\n070-555 66 77,\n", "the header lacks the column(s) current_operator"),
-        ("070-555 66 77,Telia,2027-01-31\n", "the header lacks the column(s) number, current_operator, binding_ends_on"),
+        (
+            "070-555 66 77,Telia,2027-01-31\n",
+            "the header lacks the column(s) number, current_operator, binding_ends_on",
+        ),
         ("", "the file is empty"),
     ],
 )
@@ -92,6 +103,7 @@ def test_a_file_without_the_right_header_is_refused(text, expected):
 
 
 # --------------------------------------------------------------------------- import-porting-register
+
 
 @pytest.fixture
 def csv_file(tmp_path):
@@ -104,15 +116,18 @@ def csv_file(tmp_path):
 
 
 def register(query):
-    return query(lambda s: {e.e164: (e.current_operator, e.binding_ends_on)
-                            for e in s.scalars(select(PortingRegisterEntry))})
+    return query(
+        lambda s: {e.e164: (e.current_operator, e.binding_ends_on) for e in s.scalars(select(PortingRegisterEntry))}
+    )
 
 
 def test_import_inserts_new_numbers_and_updates_known_ones(runner, csv_file, query):
     before = register(query)
-    path = csv_file("070-555 66 77,Telia,2027-01-31\n"
-                    "+46 70 888 99 00,Tele2,\n"
-                    "070-111 22 33,Tre,2026-12-31\n")  # a seeded number: updated
+    path = csv_file(
+        "070-555 66 77,Telia,2027-01-31\n"
+        "+46 70 888 99 00,Tele2,\n"
+        "070-111 22 33,Tre,2026-12-31\n"  # a seeded number: updated
+    )
     result = runner.invoke(args=["import-porting-register", path])
     assert result.exit_code == 0, result.output
     assert "Imported 3 number(s)" in result.output and "2 inserted, 1 updated, 0 unchanged" in result.output
@@ -129,8 +144,9 @@ def test_importing_again_updates_in_place(runner, csv_file, query):
     again = csv_file("070-555 66 77,Tele2,\n0705556677,Tele2,\n", name="again.csv")
     result = runner.invoke(args=["import-porting-register", again])
     assert result.exit_code == 1 and "duplicate number +46705556677, already on line 2" in result.output
-    result = runner.invoke(args=["import-porting-register", csv_file("070-555 66 77,Tele2,\n070-111 22 33,Telia,\n",
-                                                                     name="fixed.csv")])
+    result = runner.invoke(
+        args=["import-porting-register", csv_file("070-555 66 77,Tele2,\n070-111 22 33,Telia,\n", name="fixed.csv")]
+    )
     assert result.exit_code == 0, result.output
     assert "0 inserted, 2 updated, 0 unchanged" in result.output
     entries = register(query)
@@ -142,11 +158,13 @@ def test_importing_again_updates_in_place(runner, csv_file, query):
 
 def test_a_file_with_bad_rows_imports_nothing_and_says_why(runner, csv_file, query):
     before = register(query)
-    path = csv_file("070-555 66 77,Telia,2027-01-31\n"  # good: must not be imported either
-                    "070-111 22 33,Tre,\n"               # good update of a seeded number: not applied
-                    "12345,Telia,\n"
-                    "070-888 99 00,Tele2,2027-13-01\n"
-                    "0705556677,Tele2,\n")
+    path = csv_file(
+        "070-555 66 77,Telia,2027-01-31\n"  # good: must not be imported either
+        "070-111 22 33,Tre,\n"  # good update of a seeded number: not applied
+        "12345,Telia,\n"
+        "070-888 99 00,Tele2,2027-13-01\n"
+        "0705556677,Tele2,\n"
+    )
     result = runner.invoke(args=["import-porting-register", path])
     assert result.exit_code == 1
     assert "Nothing imported" in result.output and "3 line(s) rejected (2 line(s) were fine)" in result.output
@@ -158,8 +176,9 @@ def test_a_file_with_bad_rows_imports_nothing_and_says_why(runner, csv_file, que
 
 def test_a_file_without_a_column_imports_nothing(runner, csv_file, query):
     before = register(query)
-    result = runner.invoke(args=["import-porting-register",
-                                 csv_file("070-555 66 77,Telia\n", header="number,current_operator\n")])
+    result = runner.invoke(
+        args=["import-porting-register", csv_file("070-555 66 77,Telia\n", header="number,current_operator\n")]
+    )
     assert result.exit_code == 1
     assert "the header lacks the column(s) binding_ends_on" in result.output
     assert register(query) == before
@@ -176,13 +195,22 @@ def test_a_missing_or_unreadable_file_is_refused(runner, tmp_path):
 
 # --------------------------------------------------------------------------- the wizard uses the imported register
 
+
 def port_answer(number):
-    return {"choice": "port", "port_number": number, "port_operator": "Telia", "port_owner": "ours",
-            "port_date": earliest_porting_date("mobile", date.today()).isoformat()}
+    return {
+        "choice": "port",
+        "port_number": number,
+        "port_operator": "Telia",
+        "port_owner": "ours",
+        "port_date": earliest_porting_date("mobile", date.today()).isoformat(),
+    }
 
 
-BEFORE_NUMBER = [("price_basis", {"basis": "unbound"}), ("call_rate", {"code": "rate-variable"}),
-                 ("data_package", {"code": "data-5"})]
+BEFORE_NUMBER = [
+    ("price_basis", {"basis": "unbound"}),
+    ("call_rate", {"code": "rate-variable"}),
+    ("data_package", {"code": "data-5"}),
+]
 
 
 @pytest.fixture
@@ -202,16 +230,23 @@ def test_an_imported_binding_refuses_the_number_in_the_wizard(runner, csv_file, 
     assert runner.invoke(args=["import-porting-register", path]).exit_code == 0
     response = at_number().answer("number", port_answer("+46 70 555 66 77"))
     assert response.status_code == 422
-    assert errors(response) == [f"This number is bound to its current operator until {long_date(ends)}. "
-                                "You can port it after that date."]
+    assert errors(response) == [
+        f"This number is bound to its current operator until {long_date(ends)}. You can port it after that date."
+    ]
     # The seed's bound number has no binding any more after the import: it may port now.
     assert at_number().answer("number", port_answer("070-444 55 66")).status_code == 303
 
 
 # --------------------------------------------------------------------------- port-status
 
-ALLOWED = {("submitted", "scheduled"), ("submitted", "rejected"), ("submitted", "cancelled"),
-           ("scheduled", "completed"), ("scheduled", "rejected"), ("scheduled", "cancelled")}
+ALLOWED = {
+    ("submitted", "scheduled"),
+    ("submitted", "rejected"),
+    ("submitted", "cancelled"),
+    ("scheduled", "completed"),
+    ("scheduled", "rejected"),
+    ("scheduled", "cancelled"),
+}
 
 
 @pytest.mark.parametrize("old", PORTING_STATUSES)
@@ -230,8 +265,17 @@ def ported(buyer_as, query):
         user_answer = {"user_id": user_id(query, user)}
         if mex_partner:
             user_answer["mex_partner"] = number_id(query, mex_partner)
-        walk(b, BEFORE_NUMBER + [("number", port_answer("070-111 22 33")), ("sim", {"sim_kind": "esim"}), pbx,
-                                 ("user", user_answer), ("top_up", {"top_up": "no"})])
+        walk(
+            b,
+            BEFORE_NUMBER
+            + [
+                ("number", port_answer("070-111 22 33")),
+                ("sim", {"sim_kind": "esim"}),
+                pbx,
+                ("user", user_answer),
+                ("top_up", {"top_up": "no"}),
+            ],
+        )
         assert b.save().status_code == 303
         return b
 
@@ -241,8 +285,11 @@ def ported(buyer_as, query):
 def subscription_state(query):
     def _state(s):
         sub = s.scalar(select(Subscription))
-        events = s.execute(select(AuditEvent.action, AuditEvent.subject)
-                           .where(AuditEvent.action.like("porting.%")).order_by(AuditEvent.id)).all()
+        events = s.execute(
+            select(AuditEvent.action, AuditEvent.subject)
+            .where(AuditEvent.action.like("porting.%"))
+            .order_by(AuditEvent.id)
+        ).all()
         return sub.id, sub.porting_status, sub.status, [tuple(e) for e in events]
 
     return query(_state)
@@ -259,7 +306,9 @@ def subscription_state(query):
         (["scheduled", "cancelled"], "cancelled", "cancelled"),
     ],
 )
-def test_allowed_transitions_move_the_subscription_and_are_audited(ported, runner, query, steps, porting_status, status):
+def test_allowed_transitions_move_the_subscription_and_are_audited(
+    ported, runner, query, steps, porting_status, status
+):
     ported()
     for step in steps:
         result = runner.invoke(args=["port-status", "070-111 22 33", step])
@@ -300,19 +349,29 @@ def test_port_status_refuses_numbers_without_a_porting_subscription(buyer_as, ru
     b.start("fixed")
     walk(b, FIXED_ORDER)
     assert b.save().status_code == 303
-    bought = query(lambda s: s.scalar(select(PhoneNumber.e164).join(Subscription, Subscription.number_id == PhoneNumber.id)))
+    bought = query(
+        lambda s: s.scalar(select(PhoneNumber.e164).join(Subscription, Subscription.number_id == PhoneNumber.id))
+    )
     cases = [
         (["12345", "scheduled"], 1, "Error: '12345' is not a valid phone number."),
         (["070-999 88 77", "scheduled"], 1, "Error: No subscription has the number +46709998877."),
-        (["08-123 456 70", "scheduled"], 1, "Error: No subscription has the number +46812345670."),  # Anna's, no subscription
+        (
+            ["08-123 456 70", "scheduled"],
+            1,
+            "Error: No subscription has the number +46812345670.",  # Anna's, no subscription
+        ),
         ([bought, "scheduled"], 1, f"Error: The subscription of {bought} (subscription "),
         ([bought, "done"], 2, "Invalid value for 'STATUS'"),
     ]
     for args, code, message in cases:
         result = runner.invoke(args=["port-status", *args])
         assert (result.exit_code, message in result.output) == (code, True), result.output
-    assert query(lambda s: s.scalar(select(func.count()).select_from(AuditEvent)
-                                    .where(AuditEvent.action.like("porting.%")))) == 0
+    assert (
+        query(
+            lambda s: s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action.like("porting.%")))
+        )
+        == 0
+    )
 
 
 def test_scheduled_may_carry_the_confirmed_date(ported, runner, query):
@@ -347,6 +406,7 @@ def test_a_rejected_port_removes_its_mex_pair_and_keeps_the_number_row(ported, r
 
 
 # --------------------------------------------------------------------------- the Subs page
+
 
 def status_cell(b):
     html = b.get("/settings/account/subs").get_data(as_text=True).replace("\u00a0", " ")

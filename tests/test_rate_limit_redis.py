@@ -1,4 +1,5 @@
 """Several workers share one login limit through Redis (RATELIMIT_STORAGE_URI)."""
+
 import json
 import os
 import subprocess
@@ -41,15 +42,25 @@ def redis_url():
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_second_worker_process_sees_the_failed_logins_of_the_first(database_url, redis_url, tmp_path):
-    config = {**TEST_CONFIG, "DATABASE_URL": database_url, "RATELIMIT_STORAGE_URI": redis_url,
-              "RATELIMIT_KEY_PREFIX": uuid.uuid4().hex}
+    config = {
+        **TEST_CONFIG,
+        "DATABASE_URL": database_url,
+        "RATELIMIT_STORAGE_URI": redis_url,
+        "RATELIMIT_KEY_PREFIX": uuid.uuid4().hex,
+    }
     first = create_app(config, instance_path=str(tmp_path))
     with first.app_context():
         seed_demo(db.session())
     browser = Browser(first.test_client())
     assert [browser.login("buyer@nordlys.test", f"guess-{i}").status_code for i in range(5)] == [401] * 5
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    result = subprocess.run([sys.executable, "-c", OTHER_WORKER, json.dumps(config), str(tmp_path)],
-                            capture_output=True, text=True, cwd=root, timeout=60, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", OTHER_WORKER, json.dumps(config), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=60,
+        check=True,
+    )
     assert result.stdout.strip().splitlines()[-1] == "429"
     first.extensions["db_engine"].dispose()

@@ -1,4 +1,5 @@
 """The security headers are on every kind of response, set in one place."""
+
 import pytest
 from flask import abort
 

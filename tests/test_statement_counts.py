@@ -3,6 +3,7 @@ purchase (CSRF on), and that no GET opens a transaction, on SQLite and PostgreSQ
 
 Counts are exact on purpose: a change that adds a query to a step shows up here. Transaction
 control (BEGIN, COMMIT) is counted apart, see bench/sqlcount.py and docs/performance.md."""
+
 import pytest
 
 from bench.sqlcount import SqlCounter
@@ -12,26 +13,26 @@ from tests.wizard_client import Buyer
 
 # (method, last part of the URL, statements): the requests of a purchase in the order a browser sends them.
 MOBILE_PURCHASE = [
-    ("POST", "orders", 3),        # login, how many orders the buyer has open, INSERT the draft
-    ("GET", "price_basis", 1),    # login with organisation, contract, draft and held number: one statement
-    ("POST", "price_basis", 2),   # login, UPDATE the draft
-    ("GET", "call_rate", 2),      # login, the price list
-    ("POST", "call_rate", 3),     # login, the price list, UPDATE
+    ("POST", "orders", 3),  # login, how many orders the buyer has open, INSERT the draft
+    ("GET", "price_basis", 1),  # login with organisation, contract, draft and held number: one statement
+    ("POST", "price_basis", 2),  # login, UPDATE the draft
+    ("GET", "call_rate", 2),  # login, the price list
+    ("POST", "call_rate", 3),  # login, the price list, UPDATE
     ("GET", "data_package", 2),
     ("POST", "data_package", 3),
-    ("GET", "number", 2),         # login, the organisation's reserved numbers
-    ("POST", "number", 3),        # login, hold the first free number (one UPDATE … RETURNING), UPDATE the draft
+    ("GET", "number", 2),  # login, the organisation's reserved numbers
+    ("POST", "number", 3),  # login, hold the first free number (one UPDATE … RETURNING), UPDATE the draft
     ("GET", "sim", 1),
     ("POST", "sim", 2),
     ("GET", "pbx", 1),
     ("POST", "pbx", 2),
-    ("GET", "user", 2),           # login, the organisation's users
+    ("GET", "user", 2),  # login, the organisation's users
     ("POST", "user", 3),
     ("GET", "top_up", 1),
     ("POST", "top_up", 2),
-    ("GET", "review", 3),         # login, the price list, the chosen user
-    ("POST", "save", 8),          # login, close the draft, re-check (prices, users), assign the number, 3 INSERTs
-    ("GET", "done", 3),           # login, the subscription with its SIM, number and user, the price list
+    ("GET", "review", 3),  # login, the price list, the chosen user
+    ("POST", "save", 8),  # login, close the draft, re-check (prices, users), assign the number, 3 INSERTs
+    ("GET", "done", 3),  # login, the subscription with its SIM, number and user, the price list
 ]
 
 
@@ -49,6 +50,7 @@ def recorded(app):
                 response = send(url, **kwargs)
             log.append((method, url.rsplit("/", 1)[-1].split("?")[0], stats))
             return response
+
         return _send
 
     buyer.client.get = recording("GET", buyer.client.get)
@@ -61,9 +63,16 @@ def test_a_whole_mobile_purchase_takes_49_statements_and_no_step_more_than_5(rec
     buyer, log = recorded
     buyer.start("mobile")
     anna = user_id(query, "anna@nordlys.test")
-    for key, data in [("price_basis", {"basis": "bound"}), ("call_rate", {"code": "rate-fixed"}),
-                      ("data_package", {"code": "data-20"}), ("number", {"choice": "new"}), ("sim", {"sim_kind": "esim"}),
-                      ("pbx", {"mode": "independent"}), ("user", {"user_id": anna}), ("top_up", {"top_up": "yes"})]:
+    for key, data in [
+        ("price_basis", {"basis": "bound"}),
+        ("call_rate", {"code": "rate-fixed"}),
+        ("data_package", {"code": "data-20"}),
+        ("number", {"choice": "new"}),
+        ("sim", {"sim_kind": "esim"}),
+        ("pbx", {"mode": "independent"}),
+        ("user", {"user_id": anna}),
+        ("top_up", {"top_up": "yes"}),
+    ]:
         assert buyer.answer(key, data).status_code == 303, key
     saved = buyer.save()
     assert saved.status_code == 303
@@ -72,8 +81,10 @@ def test_a_whole_mobile_purchase_takes_49_statements_and_no_step_more_than_5(rec
     purchase = log[1:]  # from the POST that starts the order (the first GET is the Subs page)
     assert [(method, what, stats.n_statements) for method, what, stats in purchase] == MOBILE_PURCHASE
     assert sum(stats.n_statements for _, _, stats in purchase) == 49
-    steps = [purchase[i][2].n_statements + purchase[i + 1][2].n_statements  # a step's POST and the GET it leads to
-             for i in range(2, 17, 2)]
+    steps = [
+        purchase[i][2].n_statements + purchase[i + 1][2].n_statements  # a step's POST and the GET it leads to
+        for i in range(2, 17, 2)
+    ]
     assert max(steps) == 5
 
 
@@ -86,6 +97,10 @@ def test_no_get_opens_a_transaction(recorded):
     gets = [(what, stats) for method, what, stats in log if method == "GET"]
     assert len(gets) == 4
     for what, stats in gets:
-        assert stats.sent_begins == [] and stats.in_transaction_after == [], (what, stats.tx, stats.in_transaction_after)
+        assert stats.sent_begins == [] and stats.in_transaction_after == [], (
+            what,
+            stats.tx,
+            stats.in_transaction_after,
+        )
     posts = [stats for method, _, stats in log if method == "POST"]
     assert all(stats.in_transaction_after for stats in posts)  # the counter does see transactions

@@ -1,4 +1,5 @@
 """Account → Subs with many subscriptions: a page at a time, searchable, the same statements at any size."""
+
 import re
 
 import pytest
@@ -30,8 +31,9 @@ def test_subscriptions_come_25_a_page_newest_first(login_as, many):
     assert len(rows(owner.get(f"{SUBS}?page=99").get_data(as_text=True))) == 10  # past the end: the last page
 
 
-@pytest.mark.parametrize(("q", "expected"), [("070-660 00 42", 1), ("660000", 10), ("Anna", 20), ("erik@nordlys", 20),
-                                             ("nobody", 0)])
+@pytest.mark.parametrize(
+    ("q", "expected"), [("070-660 00 42", 1), ("660000", 10), ("Anna", 20), ("erik@nordlys", 20), ("nobody", 0)]
+)
 def test_search_by_number_or_user(login_as, many, q, expected):
     html = login_as("owner").get(SUBS, query_string={"q": q}).get_data(as_text=True)
     shown = min(expected, 25)
@@ -63,7 +65,7 @@ def test_the_page_costs_the_same_statements_with_3_or_63_subscriptions(app, buye
             assert owner.get(SUBS).status_code == 200
         sizes.append(stats.n_statements)
         if more:
-            query(lambda s: add_subscriptions(s, more, start=100))
+            query(lambda s, more=more: add_subscriptions(s, more, start=100))
     counter.close()
     # login, count and page of unfinished orders, count and page of subscriptions (with number, user, SIM)
     assert sizes == [5, 5]

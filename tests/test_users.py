@@ -1,4 +1,5 @@
 """Users & Teams → Users: search, paging, permissions, and MEX on a user (Done, then Save)."""
+
 import re
 
 import pytest
@@ -17,6 +18,7 @@ NORDLYS, FJORD = "556677-8899", "923609016"
 
 # --------------------------------------------------------------------------- helpers
 
+
 def org_id(s, org_number=NORDLYS):
     return s.scalar(select(Organisation.id).where(Organisation.org_number == org_number))
 
@@ -31,22 +33,39 @@ def number_id(query, e164):
 
 def add_number(query, e164, kind="mobile", email="anna@nordlys.test", pbx=True, org_number=NORDLYS):
     """A number assigned to a user, inserted directly (as if bought earlier)."""
+
     def _add(s):
         owner = s.scalar(select(User).where(User.email == email)) if email else None
-        number = PhoneNumber(e164=e164, kind=kind, status="assigned", organisation_id=org_id(s, org_number),
-                             user_id=owner.id if owner else None, pbx=pbx)
+        number = PhoneNumber(
+            e164=e164,
+            kind=kind,
+            status="assigned",
+            organisation_id=org_id(s, org_number),
+            user_id=owner.id if owner else None,
+            pbx=pbx,
+        )
         s.add(number)
         s.commit()
         return number.id
+
     return query(_add)
 
 
 def add_pair(query, fixed_e164, mobile_e164, email="anna@nordlys.test"):
     def _add(s):
-        ids = {n.e164: n.id for n in s.scalars(select(PhoneNumber).where(PhoneNumber.e164.in_([fixed_e164, mobile_e164])))}
-        s.add(MexPair(organisation_id=org_id(s), user_id=s.scalar(select(User.id).where(User.email == email)),
-                      fixed_number_id=ids[fixed_e164], mobile_number_id=ids[mobile_e164]))
+        ids = {
+            n.e164: n.id for n in s.scalars(select(PhoneNumber).where(PhoneNumber.e164.in_([fixed_e164, mobile_e164])))
+        }
+        s.add(
+            MexPair(
+                organisation_id=org_id(s),
+                user_id=s.scalar(select(User.id).where(User.email == email)),
+                fixed_number_id=ids[fixed_e164],
+                mobile_number_id=ids[mobile_e164],
+            )
+        )
         s.commit()
+
     query(_add)
 
 
@@ -97,10 +116,19 @@ def anna_fixed(query):
 @pytest.fixture
 def users_admin(app, query):
     """A colleague with only the `users` permission, logged in."""
+
     def _add(s):
-        s.add(User(organisation_id=org_id(s), email="ulla@nordlys.test", name="Ulla Admin",
-                   password_hash=hash_password("ulla-users-pw"), permissions="users"))
+        s.add(
+            User(
+                organisation_id=org_id(s),
+                email="ulla@nordlys.test",
+                name="Ulla Admin",
+                password_hash=hash_password("ulla-users-pw"),
+                permissions="users",
+            )
+        )
         s.commit()
+
     with app.app_context():
         query(_add)
     b = Browser(app.test_client())
@@ -109,6 +137,7 @@ def users_admin(app, query):
 
 
 # --------------------------------------------------------------------------- who may
+
 
 @pytest.mark.parametrize(("who", "status"), [("owner", 200), ("buyer", 403), ("staff", 403)])
 def test_users_pages_need_the_users_permission(login_as, anna, who, status):
@@ -164,18 +193,22 @@ def test_views_posts_need_csrf(login_as, anna, anna_fixed):
 
 # --------------------------------------------------------------------------- search and paging
 
-@pytest.mark.parametrize(("q", "expected"), [
-    ("anna", {"Anna Berg"}),
-    ("BERG", {"Anna Berg", "Björn Sandberg"}),
-    ("LUND", {"Erik Lund"}),
-    ("erik@nordlys", {"Erik Lund"}),
-    ("nordlys.test", {"Nora Lindqvist", "Björn Sandberg", "Sara Holm", "Anna Berg", "Erik Lund"}),
-    ("08-123 456 70", {"Anna Berg"}),
-    ("+46 8 123 456 70", {"Anna Berg"}),
-    ("45670", {"Anna Berg"}),
-    ("100%", set()),
-    ("zzz", set()),
-])
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("anna", {"Anna Berg"}),
+        ("BERG", {"Anna Berg", "Björn Sandberg"}),
+        ("LUND", {"Erik Lund"}),
+        ("erik@nordlys", {"Erik Lund"}),
+        ("nordlys.test", {"Nora Lindqvist", "Björn Sandberg", "Sara Holm", "Anna Berg", "Erik Lund"}),
+        ("08-123 456 70", {"Anna Berg"}),
+        ("+46 8 123 456 70", {"Anna Berg"}),
+        ("45670", {"Anna Berg"}),
+        ("100%", set()),
+        ("zzz", set()),
+    ],
+)
 def test_search_by_name_email_or_number(login_as, q, expected):
     html = login_as("owner").get("/settings/users", query_string={"q": q}).get_data(as_text=True)
     listed = set(re.findall(r'class="expand-icon" aria-hidden="true">›</span> ([^<]+)</a>', html))
@@ -200,8 +233,14 @@ def test_live_search_answers_htmx_with_the_list_only(login_as):
 def test_users_are_paged_and_the_pager_keeps_the_query(login_as, query):
     def _many(s):
         nordlys = org_id(s)
-        s.add_all([User(organisation_id=nordlys, email=f"tester{i:02d}@nordlys.test", name=f"Tester {i:02d}") for i in range(45)])
+        s.add_all(
+            [
+                User(organisation_id=nordlys, email=f"tester{i:02d}@nordlys.test", name=f"Tester {i:02d}")
+                for i in range(45)
+            ]
+        )
         s.commit()
+
     query(_many)
     b = login_as("owner")
 
@@ -221,19 +260,40 @@ def test_users_are_paged_and_the_pager_keeps_the_query(login_as, query):
 
 # --------------------------------------------------------------------------- the panel
 
+
 def test_expanding_shows_subscriptions_and_numbers(buyer_as, login_as, query, anna):
     from tests.test_wizard_journeys import walk
+
     b = buyer_as("owner")
     b.start("mobile")
-    walk(b, [("price_basis", {"basis": "bound"}), ("call_rate", {"code": "rate-fixed"}),
-             ("data_package", {"code": "data-20"}), ("number", {"choice": "new"}),
-             ("sim", {"sim_kind": "esim"}), ("pbx", {"mode": "independent"}),
-             ("user", {"user_id": str(anna)}), ("top_up", {"top_up": "no"})])
+    walk(
+        b,
+        [
+            ("price_basis", {"basis": "bound"}),
+            ("call_rate", {"code": "rate-fixed"}),
+            ("data_package", {"code": "data-20"}),
+            ("number", {"choice": "new"}),
+            ("sim", {"sim_kind": "esim"}),
+            ("pbx", {"mode": "independent"}),
+            ("user", {"user_id": str(anna)}),
+            ("top_up", {"top_up": "no"}),
+        ],
+    )
     assert b.save().status_code == 303
     page = text(login_as("owner").get(f"/settings/users/{anna}"))
     assert "Subscriptions & Numbers" in page and "Phone Numbers" in page
-    for shown in ("Mobile", "Bound (contract prices)", "20 GB", "Active", "Not ported", "08-123 456 70",
-                  "070-123 40 00", "PBX-integrated", "Independent", "PBX features off: no line state or call transfer"):
+    for shown in (
+        "Mobile",
+        "Bound (contract prices)",
+        "20 GB",
+        "Active",
+        "Not ported",
+        "08-123 456 70",
+        "070-123 40 00",
+        "PBX-integrated",
+        "Independent",
+        "PBX features off: no line state or call transfer",
+    ):
         assert shown in page, shown
     assert "Edit 08-123 456 70" in re.sub(r"<[^>]+>", "", page).replace("✎ ", "").replace("  ", " ")
 
@@ -279,18 +339,21 @@ def _reserved(query):
     pass  # +46731234500 is reserved for Nordlys but not assigned to anyone
 
 
-@pytest.mark.parametrize(("setup", "typed", "message"), [
-    (None, "12", "Enter a real phone number"),
-    (None, "hello", "Enter a real phone number"),
-    (None, "08-123 457 00", "That is not a mobile number"),  # a fixed number in the mobile field
-    (None, ANNA_FIXED, "That is not a mobile number"),
-    (None, "070-123 40 05", "not one of your organisation"),  # a free number of the pool
-    (_fjord, "+47 912 34 567", "not one of your organisation"),  # no hint that another tenant has it
-    (_independent, "070-999 00 02", "is independent (not connected to the PBX)"),
-    (_erik, "070-999 00 03", "does not belong to Anna Berg"),
-    (_reserved, "073-123 45 00", "does not belong to Anna Berg"),
-    (_paired_elsewhere, "070-999 00 04", "already connected (MEX) to another number"),
-])
+@pytest.mark.parametrize(
+    ("setup", "typed", "message"),
+    [
+        (None, "12", "Enter a real phone number"),
+        (None, "hello", "Enter a real phone number"),
+        (None, "08-123 457 00", "That is not a mobile number"),  # a fixed number in the mobile field
+        (None, ANNA_FIXED, "That is not a mobile number"),
+        (None, "070-123 40 05", "not one of your organisation"),  # a free number of the pool
+        (_fjord, "+47 912 34 567", "not one of your organisation"),  # no hint that another tenant has it
+        (_independent, "070-999 00 02", "is independent (not connected to the PBX)"),
+        (_erik, "070-999 00 03", "does not belong to Anna Berg"),
+        (_reserved, "073-123 45 00", "does not belong to Anna Berg"),
+        (_paired_elsewhere, "070-999 00 04", "already connected (MEX) to another number"),
+    ],
+)
 def test_mex_rules(login_as, query, anna, anna_fixed, setup, typed, message):
     if setup:
         setup(query)
@@ -359,7 +422,9 @@ def test_changing_the_partner_is_one_disconnect_and_one_connect(login_as, query,
     assert panel.press("save").status_code == 303
     assert pairs(query) == [(ANNA_FIXED, "+46709990005")]
     assert query(lambda s: [e.action for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))]) == [
-        "mex.disconnected", "mex.connected"]
+        "mex.disconnected",
+        "mex.connected",
+    ]
 
 
 def test_one_save_may_move_a_mobile_number_between_fixed_numbers(login_as, query, anna, anna_fixed):
@@ -424,6 +489,7 @@ def test_done_with_htmx_swaps_the_panel_and_errors_come_as_422(login_as, query, 
 
 # --------------------------------------------------------------------------- one set of rules
 
+
 def test_the_wizard_and_this_page_share_the_mex_rules():
     assert forms.mex is mex and users_view.mex is mex
     assert not hasattr(users_view, "pair_problem") and not hasattr(users_view, "paired_ids")
@@ -433,14 +499,22 @@ def test_the_wizard_and_this_page_share_the_mex_rules():
 def test_a_rule_changed_in_mex_changes_both(buyer_as, login_as, query, anna, anna_fixed, monkeypatch, rule_changed):
     """Anna's new PBX mobile number may pair; a changed rule (every number counts as paired) refuses it in both."""
     from tests.test_wizard_journeys import walk
+
     mobile = add_number(query, ANNA_MOBILE)
     if rule_changed:
         real = mex.paired_ids
         monkeypatch.setattr(mex, "paired_ids", lambda sess, org: real(sess, org) | {mobile})
     b = buyer_as("owner")
     b.start("fixed")
-    walk(b, [("price_basis", {"basis": "unbound"}), ("call_rate", {"code": "rate-fixed"}),
-             ("number", {"choice": "new"}), ("pbx", {"mode": "pbx", "mex": "y"})])
+    walk(
+        b,
+        [
+            ("price_basis", {"basis": "unbound"}),
+            ("call_rate", {"code": "rate-fixed"}),
+            ("number", {"choice": "new"}),
+            ("pbx", {"mode": "pbx", "mex": "y"}),
+        ],
+    )
     wizard = b.answer("user", {"user_id": str(anna), "mex_partner": str(mobile)})
     page = Panel(login_as("owner"), anna).connect(anna_fixed, "070-999 00 01")
     assert (wizard.status_code, page.status_code) == ((422, 422) if rule_changed else (303, 200))

@@ -1,4 +1,5 @@
 """Whole purchases as a buyer makes them, with plain form posts and CSRF on (as without JavaScript)."""
+
 import re
 from datetime import date, timedelta
 
@@ -9,8 +10,13 @@ from wizard.models import AuditEvent, Draft, MexPair, PhoneNumber, Sim, Subscrip
 from wizard.porting import earliest_porting_date
 
 # A whole fixed order after the type, up to Check your answers (user 5 is Erik Lund).
-FIXED_ORDER = [("price_basis", {"basis": "unbound"}), ("call_rate", {"code": "rate-fixed"}),
-               ("number", {"choice": "new"}), ("pbx", {"mode": "independent"}), ("user", {"user_id": "5"})]
+FIXED_ORDER = [
+    ("price_basis", {"basis": "unbound"}),
+    ("call_rate", {"code": "rate-fixed"}),
+    ("number", {"choice": "new"}),
+    ("pbx", {"mode": "independent"}),
+    ("user", {"user_id": "5"}),
+]
 VALID_ICC = "89460712345678901230"
 OTHER_ICC = "89460712345678901248"
 
@@ -35,16 +41,19 @@ def test_mobile_physical_sim_new_number_pbx_mex_with_anna(buyer_as, query):
     b = buyer_as("owner")
     b.start("mobile")
     anna = user_id(query, "anna@nordlys.test")
-    walk(b, [
-        ("price_basis", {"basis": "bound"}),
-        ("call_rate", {"code": "rate-fixed"}),
-        ("data_package", {"code": "data-20"}),
-        ("number", {"choice": "new"}),
-        ("sim", {"sim_kind": "physical", "icc": "8946 0712 3456 7890 1230"}),
-        ("pbx", {"mode": "pbx", "mex": "y"}),
-        ("user", {"user_id": anna, "mex_partner": number_id(query, "+46812345670")}),
-        ("top_up", {"top_up": "yes"}),
-    ])
+    walk(
+        b,
+        [
+            ("price_basis", {"basis": "bound"}),
+            ("call_rate", {"code": "rate-fixed"}),
+            ("data_package", {"code": "data-20"}),
+            ("number", {"choice": "new"}),
+            ("sim", {"sim_kind": "physical", "icc": "8946 0712 3456 7890 1230"}),
+            ("pbx", {"mode": "pbx", "mex": "y"}),
+            ("user", {"user_id": anna, "mex_partner": number_id(query, "+46812345670")}),
+            ("top_up", {"top_up": "yes"}),
+        ],
+    )
     review = b.get(b.step_url("review")).get_data(as_text=True).replace("\u00a0", " ")
     assert "Anna Berg" in review and "MEX with 08-123 456 70" in review
     assert "Bound until" in review
@@ -72,17 +81,28 @@ def test_mobile_esim_with_a_ported_number(buyer_as, query):
     b = buyer_as("buyer")
     b.start("mobile")
     porting_day = earliest_porting_date("mobile", date.today())
-    walk(b, [
-        ("price_basis", {"basis": "unbound"}),
-        ("call_rate", {"code": "rate-variable"}),
-        ("data_package", {"code": "data-5"}),
-        ("number", {"choice": "port", "port_number": "070-111 22 33", "port_operator": "Telia", "port_owner": "ours",
-                    "port_date": porting_day.isoformat()}),
-        ("sim", {"sim_kind": "esim"}),
-        ("pbx", {"mode": "independent"}),
-        ("user", {"user_id": user_id(query, "erik@nordlys.test")}),
-        ("top_up", {"top_up": "no"}),
-    ])
+    walk(
+        b,
+        [
+            ("price_basis", {"basis": "unbound"}),
+            ("call_rate", {"code": "rate-variable"}),
+            ("data_package", {"code": "data-5"}),
+            (
+                "number",
+                {
+                    "choice": "port",
+                    "port_number": "070-111 22 33",
+                    "port_operator": "Telia",
+                    "port_owner": "ours",
+                    "port_date": porting_day.isoformat(),
+                },
+            ),
+            ("sim", {"sim_kind": "esim"}),
+            ("pbx", {"mode": "independent"}),
+            ("user", {"user_id": user_id(query, "erik@nordlys.test")}),
+            ("top_up", {"top_up": "no"}),
+        ],
+    )
     assert b.save().status_code == 303
 
     def check(s):
@@ -98,11 +118,14 @@ def test_mobile_esim_with_a_ported_number(buyer_as, query):
 def test_fixed_subscription_has_no_sim_data_or_top_up_steps(buyer_as, query):
     b = buyer_as("owner")
     b.start("fixed")
-    walk(b, [
-        ("price_basis", {"basis": "unbound"}),
-        ("call_rate", {"code": "rate-fixed"}),
-        ("number", {"choice": "new"}),
-    ])
+    walk(
+        b,
+        [
+            ("price_basis", {"basis": "unbound"}),
+            ("call_rate", {"code": "rate-fixed"}),
+            ("number", {"choice": "new"}),
+        ],
+    )
     assert b.get(b.step_url("number")).status_code == 200
     response = b.answer("pbx", {"mode": "independent"})
     assert response.headers["Location"].endswith("/user")
@@ -130,11 +153,14 @@ def test_bound_prices_are_refused_without_a_contract(buyer_as):
 def test_stop_after_step_four_and_resume_later(app, buyer_as, query):
     b = buyer_as("buyer")
     b.start("mobile")
-    walk(b, [
-        ("price_basis", {"basis": "bound"}),
-        ("call_rate", {"code": "rate-variable"}),
-        ("data_package", {"code": "data-unlimited"}),
-    ])
+    walk(
+        b,
+        [
+            ("price_basis", {"basis": "bound"}),
+            ("call_rate", {"code": "rate-variable"}),
+            ("data_package", {"code": "data-unlimited"}),
+        ],
+    )
     draft_url = b.draft_url
     b.logout()
     again = buyer_as("buyer")
@@ -154,8 +180,9 @@ def test_two_tabs_the_stale_one_is_told_and_nothing_is_overwritten(buyer_as, que
     from tests.conftest import csrf_token
 
     version = re.search(r'name="version" value="(\d+)"', stale_page).group(1)
-    response = b.client.post(b.step_url("price_basis"), data={
-        "csrf_token": csrf_token(stale_page), "version": version, "basis": "unbound"})
+    response = b.client.post(
+        b.step_url("price_basis"), data={"csrf_token": csrf_token(stale_page), "version": version, "basis": "unbound"}
+    )
     assert response.status_code == 409
     assert "changed in another tab" in response.get_data(as_text=True)
     answers = query(lambda s: s.scalar(select(Draft.answers)))
@@ -165,13 +192,16 @@ def test_two_tabs_the_stale_one_is_told_and_nothing_is_overwritten(buyer_as, que
 def test_switching_mobile_to_fixed_drops_what_no_longer_applies_and_says_so(buyer_as, query):
     b = buyer_as("owner")
     b.start("mobile")
-    walk(b, [
-        ("price_basis", {"basis": "unbound"}),
-        ("call_rate", {"code": "rate-fixed"}),
-        ("data_package", {"code": "data-5"}),
-        ("number", {"choice": "new"}),
-        ("sim", {"sim_kind": "esim"}),
-    ])
+    walk(
+        b,
+        [
+            ("price_basis", {"basis": "unbound"}),
+            ("call_rate", {"code": "rate-fixed"}),
+            ("data_package", {"code": "data-5"}),
+            ("number", {"choice": "new"}),
+            ("sim", {"sim_kind": "esim"}),
+        ],
+    )
     held = query(lambda s: s.scalar(select(PhoneNumber.e164).where(PhoneNumber.status == "held")))
     assert held.startswith("+467")
     response = b.answer("type", {"kind": "fixed"})
@@ -237,15 +267,30 @@ def test_save_refuses_answers_changed_after_they_were_checked(buyer_as, query):
     """Tab A checks the answers; tab B changes the data package; tab A's Save buys nothing."""
     b = buyer_as("owner")
     b.start("mobile")
-    walk(b, [("price_basis", {"basis": "unbound"}), ("call_rate", {"code": "rate-fixed"}),
-             ("data_package", {"code": "data-5"}), ("number", {"choice": "new"}), ("sim", {"sim_kind": "esim"}),
-             ("pbx", {"mode": "independent"}), ("user", {"user_id": "5"}), ("top_up", {"top_up": "no"})])
+    walk(
+        b,
+        [
+            ("price_basis", {"basis": "unbound"}),
+            ("call_rate", {"code": "rate-fixed"}),
+            ("data_package", {"code": "data-5"}),
+            ("number", {"choice": "new"}),
+            ("sim", {"sim_kind": "esim"}),
+            ("pbx", {"mode": "independent"}),
+            ("user", {"user_id": "5"}),
+            ("top_up", {"top_up": "no"}),
+        ],
+    )
     from tests.conftest import csrf_token
 
     checked = b.get(b.step_url("review")).get_data(as_text=True)
     assert b.answer("data_package", {"code": "data-unlimited"}, extra={"return": "review"}).status_code == 303
-    response = b.client.post(f"{b.draft_url}/save", data={
-        "csrf_token": csrf_token(checked), "version": re.search(r'name="version" value="(\d+)"', checked).group(1)})
+    response = b.client.post(
+        f"{b.draft_url}/save",
+        data={
+            "csrf_token": csrf_token(checked),
+            "version": re.search(r'name="version" value="(\d+)"', checked).group(1),
+        },
+    )
     assert response.status_code == 409
     assert "changed in another tab" in response.get_data(as_text=True)
     assert query(lambda s: s.scalar(select(func.count()).select_from(Subscription))) == 0
@@ -255,10 +300,16 @@ def test_save_refuses_answers_changed_after_they_were_checked(buyer_as, query):
 def test_save_rechecks_answers_against_current_data(buyer_as, query, app):
     """An ICC used by another order meanwhile is reported on the SIM step, and nothing is bought."""
     first, second = buyer_as("owner"), buyer_as("buyer")
-    common = [("price_basis", {"basis": "unbound"}), ("call_rate", {"code": "rate-fixed"}),
-              ("data_package", {"code": "data-5"}), ("number", {"choice": "new"}),
-              ("sim", {"sim_kind": "physical", "icc": OTHER_ICC}), ("pbx", {"mode": "independent"}),
-              ("user", {"user_id": user_id(query, "erik@nordlys.test")}), ("top_up", {"top_up": "no"})]
+    common = [
+        ("price_basis", {"basis": "unbound"}),
+        ("call_rate", {"code": "rate-fixed"}),
+        ("data_package", {"code": "data-5"}),
+        ("number", {"choice": "new"}),
+        ("sim", {"sim_kind": "physical", "icc": OTHER_ICC}),
+        ("pbx", {"mode": "independent"}),
+        ("user", {"user_id": user_id(query, "erik@nordlys.test")}),
+        ("top_up", {"top_up": "no"}),
+    ]
     for b in (first, second):
         b.start("mobile")
         walk(b, common)
@@ -274,20 +325,30 @@ def test_save_rechecks_answers_against_current_data(buyer_as, query, app):
 def test_discard_asks_then_frees_the_number(buyer_as, query):
     b = buyer_as("owner")
     b.start("fixed")
-    walk(b, [("price_basis", {"basis": "unbound"}), ("call_rate", {"code": "rate-fixed"}), ("number", {"choice": "new"})])
+    walk(
+        b, [("price_basis", {"basis": "unbound"}), ("call_rate", {"code": "rate-fixed"}), ("number", {"choice": "new"})]
+    )
     confirm = b.get(f"{b.draft_url}/discard")
     assert confirm.status_code == 200 and "cannot be undone" in confirm.get_data(as_text=True)
-    response = b.submit(f"{b.draft_url}/discard", {"version": re.search(r'name="version" value="(\d+)"', confirm.get_data(as_text=True)).group(1)})
+    response = b.submit(
+        f"{b.draft_url}/discard",
+        {"version": re.search(r'name="version" value="(\d+)"', confirm.get_data(as_text=True)).group(1)},
+    )
     assert response.status_code == 303
     assert "You have no unfinished orders." in b.get("/settings/account/subs").get_data(as_text=True)
-    assert query(lambda s: s.scalar(select(func.count()).select_from(PhoneNumber).where(PhoneNumber.status == "held"))) == 0
+    assert (
+        query(lambda s: s.scalar(select(func.count()).select_from(PhoneNumber).where(PhoneNumber.status == "held")))
+        == 0
+    )
     assert b.get(b.draft_url).status_code == 404
 
 
 def test_purge_drafts_removes_old_drafts_and_releases_holds(buyer_as, query, runner):
     b = buyer_as("owner")
     b.start("fixed")
-    walk(b, [("price_basis", {"basis": "unbound"}), ("call_rate", {"code": "rate-fixed"}), ("number", {"choice": "new"})])
+    walk(
+        b, [("price_basis", {"basis": "unbound"}), ("call_rate", {"code": "rate-fixed"}), ("number", {"choice": "new"})]
+    )
     fresh = buyer_as("owner")
     fresh.start("mobile")
 
@@ -300,7 +361,10 @@ def test_purge_drafts_removes_old_drafts_and_releases_holds(buyer_as, query, run
     result = runner.invoke(args=["purge-drafts"])
     assert "Purged 1 draft" in result.output
     assert query(lambda s: s.scalar(select(func.count()).select_from(Draft))) == 1
-    assert query(lambda s: s.scalar(select(func.count()).select_from(PhoneNumber).where(PhoneNumber.status == "held"))) == 0
+    assert (
+        query(lambda s: s.scalar(select(func.count()).select_from(PhoneNumber).where(PhoneNumber.status == "held")))
+        == 0
+    )
 
 
 def test_one_buyer_cannot_open_unlimited_orders(app, buyer_as, query):

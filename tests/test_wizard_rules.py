@@ -1,18 +1,22 @@
 """Every rule the server enforces on a step, with the message the buyer sees beside the field."""
+
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 from stdnum import luhn
 
-from tests.test_wizard_journeys import number_id, user_id, walk
 from tests.conftest import csrf_token
+from tests.test_wizard_journeys import number_id, user_id, walk
 from tests.wizard_client import errors, hidden
-from wizard.models import PhoneNumber, User
 from wizard.porting import earliest_porting_date
 
 BEFORE = {
-    "number": [("price_basis", {"basis": "unbound"}), ("call_rate", {"code": "rate-fixed"}), ("data_package", {"code": "data-5"})],
+    "number": [
+        ("price_basis", {"basis": "unbound"}),
+        ("call_rate", {"code": "rate-fixed"}),
+        ("data_package", {"code": "data-5"}),
+    ],
 }
 BEFORE["sim"] = BEFORE["number"] + [("number", {"choice": "new"})]
 BEFORE["user"] = BEFORE["sim"] + [("sim", {"sim_kind": "esim"}), ("pbx", {"mode": "pbx", "mex": "y"})]
@@ -65,8 +69,16 @@ def test_esim_needs_no_icc(at):
 
 def _port(b, number, day=None, operator="Telia"):
     day = day or earliest_porting_date("mobile", date.today())
-    return b.answer("number", {"choice": "port", "port_number": number, "port_operator": operator, "port_owner": "ours",
-                               "port_date": day.isoformat()})
+    return b.answer(
+        "number",
+        {
+            "choice": "port",
+            "port_number": number,
+            "port_operator": operator,
+            "port_owner": "ours",
+            "port_date": day.isoformat(),
+        },
+    )
 
 
 @pytest.mark.parametrize(
@@ -87,7 +99,11 @@ def test_porting_number_rules(at, number, message_start):
 def test_still_bound_message_says_when_the_binding_ends(app, at, query):
     from wizard.models import PortingRegisterEntry
 
-    ends = query(lambda s: s.scalar(select(PortingRegisterEntry.binding_ends_on).where(PortingRegisterEntry.e164 == "+46704445566")))
+    ends = query(
+        lambda s: s.scalar(
+            select(PortingRegisterEntry.binding_ends_on).where(PortingRegisterEntry.e164 == "+46704445566")
+        )
+    )
     text = errors(_port(at("number"), "+46 70 444 55 66"))[0]
     assert f"{ends:%B} {ends.day}, {ends.year}" in text
 
@@ -115,9 +131,17 @@ def test_porting_date_must_be_a_working_day(at):
 
 def test_a_specific_number_held_by_another_buyer_cannot_be_picked(at, buyer_as, query):
     first = at("number")
-    assert first.answer("number", {"choice": "specific", "search": "070-123 40 05", "specific_number": number_id(query, "+46701234005")}).status_code == 303
+    assert (
+        first.answer(
+            "number",
+            {"choice": "specific", "search": "070-123 40 05", "specific_number": number_id(query, "+46701234005")},
+        ).status_code
+        == 303
+    )
     second = at("number")
-    response = second.answer("number", {"choice": "specific", "search": "", "specific_number": number_id(query, "+46701234005")})
+    response = second.answer(
+        "number", {"choice": "specific", "search": "", "specific_number": number_id(query, "+46701234005")}
+    )
     assert response.status_code == 422
     assert errors(response) in (["That number was just taken. Pick another."], ["Not a valid choice."])
 
@@ -125,8 +149,10 @@ def test_a_specific_number_held_by_another_buyer_cannot_be_picked(at, buyer_as, 
 def reveal(b, step, data):
     """What htmx sends when an option that reveals fields is chosen: the form plus _reveal."""
     page = b.get(b.step_url(step)).get_data(as_text=True)
-    return b.client.post(b.step_url(step), data={
-        "csrf_token": csrf_token(page), "version": hidden(page, "version")[0], "_reveal": "1", **data})
+    return b.client.post(
+        b.step_url(step),
+        data={"csrf_token": csrf_token(page), "version": hidden(page, "version")[0], "_reveal": "1", **data},
+    )
 
 
 def test_specific_search_lists_only_free_numbers_of_the_right_kind(at):
@@ -139,7 +165,14 @@ def test_specific_search_lists_only_free_numbers_of_the_right_kind(at):
 def test_reserved_numbers_are_only_the_organisations_own(buyer_as):
     b = buyer_as("fjord")
     b.start("mobile")
-    walk(b, [("price_basis", {"basis": "unbound"}), ("call_rate", {"code": "rate-fixed"}), ("data_package", {"code": "data-5"})])
+    walk(
+        b,
+        [
+            ("price_basis", {"basis": "unbound"}),
+            ("call_rate", {"code": "rate-fixed"}),
+            ("data_package", {"code": "data-5"}),
+        ],
+    )
     page = b.get(b.step_url("number")).get_data(as_text=True)
     assert "You have no reserved numbers of this kind" in page
     assert "073-123 45 00" not in page
@@ -184,8 +217,16 @@ def test_porting_refuses_numbers_it_cannot_move(at, number, message_start):
 @pytest.mark.parametrize("typed", ["2026-02-30", "not-a-date", ""])
 def test_a_mistyped_porting_date_is_a_message_not_a_crash(at, typed):
     b = at("number")
-    response = b.answer("number", {"choice": "port", "port_number": "070-111 22 33", "port_operator": "Telia",
-                                   "port_owner": "ours", "port_date": typed})
+    response = b.answer(
+        "number",
+        {
+            "choice": "port",
+            "port_number": "070-111 22 33",
+            "port_operator": "Telia",
+            "port_owner": "ours",
+            "port_date": typed,
+        },
+    )
     assert response.status_code == 422
     assert errors(response)
 
@@ -209,8 +250,14 @@ def test_malformed_user_ids_are_refused(at, user_id):
     assert response.status_code == 422
 
 
-@pytest.mark.parametrize("url", ["/settings/account/subs/subscriptions/99999999999/esim", "/settings/users/²",
-                                 "/settings/users/99999999999999999999999"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/settings/account/subs/subscriptions/99999999999/esim",
+        "/settings/users/²",
+        "/settings/users/99999999999999999999999",
+    ],
+)
 def test_huge_or_odd_ids_in_urls_are_not_found(login_as, url):
     assert login_as("owner").get(url).status_code == 404
 

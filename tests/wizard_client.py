@@ -1,4 +1,5 @@
 """A buyer going through the wizard with plain form posts, as a browser without JavaScript does."""
+
 import re
 
 from tests.conftest import Browser, csrf_token
@@ -11,7 +12,7 @@ def form_html(html: str, action_end: str = "") -> str:
     pattern = r'<form method="post" action="/settings/account/subs/orders/[^"]*' + re.escape(action_end) + '"'
     found = re.search(pattern, html)
     start = found.start() if found else -1
-    return html[start:html.find("</form>", start)] if start >= 0 else html
+    return html[start : html.find("</form>", start)] if start >= 0 else html
 
 
 def hidden(html: str, name: str) -> list[str]:
@@ -23,7 +24,9 @@ class Buyer(Browser):
 
     def start(self, kind: str) -> str:
         page = self.get("/settings/account/subs").get_data(as_text=True)
-        response = self.client.post("/settings/account/subs/orders", data={"csrf_token": csrf_token(page), "kind": kind})
+        response = self.client.post(
+            "/settings/account/subs/orders", data={"csrf_token": csrf_token(page), "kind": kind}
+        )
         assert response.status_code == 303, response.status_code
         self.draft_url = response.headers["Location"].rsplit("/", 1)[0]
         return response.headers["Location"]
@@ -40,8 +43,14 @@ class Buyer(Browser):
             form = form_html(html)
             names = set(INPUT_NAME.findall(form))
             post = {k: v for k, v in data.items() if k in names}
-            post.update({"csrf_token": csrf_token(html), "version": hidden(form, "version")[0],
-                         "_shown": hidden(form, "_shown"), **(extra or {})})
+            post.update(
+                {
+                    "csrf_token": csrf_token(html),
+                    "version": hidden(form, "version")[0],
+                    "_shown": hidden(form, "_shown"),
+                    **(extra or {}),
+                }
+            )
             response = self.client.post(self.step_url(key), data=post)
             if response.status_code != 200:
                 return response
@@ -51,11 +60,15 @@ class Buyer(Browser):
     def save(self):
         page = self.get(self.step_url("review"))
         html = page.get_data(as_text=True)
-        return self.client.post(f"{self.draft_url}/save",
-                                data={"csrf_token": csrf_token(html), "version": hidden(form_html(html, "/save"), "version")[0]})
+        return self.client.post(
+            f"{self.draft_url}/save",
+            data={"csrf_token": csrf_token(html), "version": hidden(form_html(html, "/save"), "version")[0]},
+        )
 
 
 def errors(response) -> list[str]:
     html = response.get_data(as_text=True)
-    return [re.sub(r"<[^>]+>", "", m).replace("Error:", "").strip()
-            for m in re.findall(r'class="error-message"[^>]*>(.*?)</p>', html, re.S)]
+    return [
+        re.sub(r"<[^>]+>", "", m).replace("Error:", "").strip()
+        for m in re.findall(r'class="error-message"[^>]*>(.*?)</p>', html, re.S)
+    ]

@@ -1,6 +1,7 @@
 """Operator commands: `flask --app app init-db | seed-demo | create-user | purge-drafts |
 import-porting-register | port-status`."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -48,8 +49,16 @@ def create_user_command(email, name, org_number, owner, permissions, password):
     email = email.strip().lower()
     if sess.scalar(select(User).where(User.email == email)):
         raise click.ClickException(f"A user with email {email} already exists.")
-    sess.add(User(organisation_id=org.id, email=email, name=name, is_owner=owner,
-                  permissions=" ".join(permissions), password_hash=hash_password(password)))
+    sess.add(
+        User(
+            organisation_id=org.id,
+            email=email,
+            name=name,
+            is_owner=owner,
+            permissions=" ".join(permissions),
+            password_hash=hash_password(password),
+        )
+    )
     sess.commit()
     click.echo(f"Created {email} in {org.name}.")
 
@@ -60,7 +69,7 @@ def create_user_command(email, name, org_number, owner, permissions, password):
 def purge_drafts_command(days):
     """Delete unfinished orders untouched for longer than the configured age and free their numbers."""
     days = days if days is not None else current_app.config["DRAFT_MAX_AGE_DAYS"]
-    count = drafts.purge(db.session(), datetime.now(timezone.utc), days)
+    count = drafts.purge(db.session(), datetime.now(UTC), days)
     click.echo(f"Purged {count} draft(s) older than {days} days.")
 
 
@@ -87,21 +96,30 @@ def import_porting_register_command(file):
         raise click.ClickException("\n".join(report))
     sess = db.session()
     try:
-        counts = porting.import_register(sess, rows, datetime.now(timezone.utc))
+        counts = porting.import_register(sess, rows, datetime.now(UTC))
         sess.commit()
     except IntegrityError:
         sess.rollback()
-        raise click.ClickException("The porting register was changed by someone else meanwhile; nothing imported. "
-                                   "Run the import again.") from None
-    click.echo(f"Imported {len(rows)} number(s) from {file}: {counts.inserted} inserted, "
-               f"{counts.updated} updated, {counts.unchanged} unchanged.")
+        raise click.ClickException(
+            "The porting register was changed by someone else meanwhile; nothing imported. Run the import again."
+        ) from None
+    click.echo(
+        f"Imported {len(rows)} number(s) from {file}: {counts.inserted} inserted, "
+        f"{counts.updated} updated, {counts.unchanged} unchanged."
+    )
 
 
 @click.command("port-status")
 @click.argument("number")
 @click.argument("status", metavar="STATUS", type=click.Choice(porting.PORTING_STATUSES))
-@click.option("--date", "scheduled_for", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
-              help="With scheduled: the porting date the operator confirmed (default: the wanted date).")
+@click.option(
+    "--date",
+    "scheduled_for",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="With scheduled: the porting date the operator confirmed (default: the wanted date).",
+)
 @with_appcontext
 def port_status_command(number, status, scheduled_for):
     """Move the porting of the subscription with NUMBER to STATUS (the operator's callback).
@@ -111,15 +129,16 @@ def port_status_command(number, status, scheduled_for):
     """
     sess = db.session()
     try:
-        change = porting.move_porting(sess, number, status, datetime.now(timezone.utc),
-                                      scheduled_for.date() if scheduled_for else None)
+        change = porting.move_porting(
+            sess, number, status, datetime.now(UTC), scheduled_for.date() if scheduled_for else None
+        )
         sess.commit()
     except porting.PortingError as exc:
         sess.rollback()
         raise click.ClickException(str(exc)) from None
     sub = change.subscription
     message = f"{sub.number.e164}: porting {change.old} -> {change.new} (subscription {sub.id} is {sub.status})"
-    if change.new == "scheduled":
+    if change.new == "scheduled" and sub.porting_date is not None:
         message += f", porting date {sub.porting_date.isoformat()}"
     if change.mex_removed_with:
         message += f"; its MEX pair with {change.mex_removed_with} is removed"
@@ -127,6 +146,12 @@ def port_status_command(number, status, scheduled_for):
 
 
 def init_app(app) -> None:
-    for command in (init_db_command, seed_demo_command, create_user_command, purge_drafts_command,
-                    import_porting_register_command, port_status_command):
+    for command in (
+        init_db_command,
+        seed_demo_command,
+        create_user_command,
+        purge_drafts_command,
+        import_porting_register_command,
+        port_status_command,
+    ):
         app.cli.add_command(command)

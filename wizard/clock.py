@@ -1,5 +1,6 @@
 """The application's clock: real time, or the one a test injects as app.config["CLOCK"]."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 from flask import current_app
 
@@ -7,4 +8,4 @@ from flask import current_app
 def now() -> datetime:
     """Now, timezone-aware (tests move time instead of sleeping)."""
     clock = current_app.config.get("CLOCK")
-    return clock() if clock else datetime.now(timezone.utc)
+    return clock() if clock else datetime.now(UTC)

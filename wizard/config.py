@@ -1,8 +1,11 @@
 """Configuration: defaults here, then instance/config.py, then environment, then the test dict."""
+
 import os
+from collections.abc import Callable
+from typing import Any
 
 # Environment variables that override configuration, with their parsers.
-ENV_SETTINGS = {
+ENV_SETTINGS: dict[str, Callable[[str], Any]] = {
     "SECRET_KEY": str,
     "DATABASE_URL": str,
     "RATELIMIT_STORAGE_URI": str,

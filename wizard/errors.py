@@ -1,10 +1,12 @@
 """Clear error pages (403 naming the missing permission, 404, 429, 400 for CSRF, 500)."""
+
 from flask import render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from .permissions import PermissionDenied
+
 
 def forbidden(exc: PermissionDenied):
     """403 page: says which permission is missing and who the owner is to ask."""
@@ -25,7 +27,10 @@ def bad_request(exc):
 
 
 def csrf_failed(exc: CSRFError):
-    return render_template("errors/400.html", reason=_("The form was too old or was not sent from this site. Reload the page and try again.")), 400
+    return render_template(
+        "errors/400.html",
+        reason=_("The form was too old or was not sent from this site. Reload the page and try again."),
+    ), 400
 
 
 def server_error(_exc):

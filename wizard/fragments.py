@@ -1,4 +1,5 @@
 """A page or, for htmx swapping part of it, only one block of the same template (jinja2-fragments)."""
+
 from __future__ import annotations
 
 from flask import current_app, render_template, request
@@ -7,13 +8,16 @@ from jinja2_fragments.flask import render_block
 
 def is_fragment_request() -> bool:
     """htmx swapping part of the page (not a history restore, which wants the whole page)."""
-    return (request.headers.get("HX-Request") == "true"
-            and request.headers.get("HX-Request-Type", "partial") != "full"
-            and not request.headers.get("HX-History-Restore-Request"))
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-Request-Type", "partial") != "full"
+        and not request.headers.get("HX-History-Restore-Request")
+    )
 
 
-def page_or_fragment(template: str, block: str, status: int = 200, push_url: str | None = None,
-                     replace_url: str | None = None, **values):
+def page_or_fragment(
+    template: str, block: str, status: int = 200, push_url: str | None = None, replace_url: str | None = None, **values
+):
     """The whole page, or for htmx only `block`, with the URL htmx should push or replace."""
     if not is_fragment_request():
         return render_template(template, fragment=False, **values), status

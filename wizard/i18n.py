@@ -1,15 +1,17 @@
 """Locale choice and Babel-formatted money and dates for templates."""
+
 import re
 from datetime import date, datetime
 
 from flask import current_app, request
 from flask_babel import format_currency, format_date, format_datetime, format_time
 
+
 def select_locale() -> str:
     """The ?lang= choice, else the browser's preference among ours."""
     languages = current_app.config["LANGUAGES"]
     asked = request.args.get("lang")
-    if asked in languages:
+    if asked is not None and asked in languages:
         return asked
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 

@@ -2,6 +2,7 @@
 
 The one implementation of the rules, used by the wizard and by Users & Teams.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,15 +30,21 @@ def partner_candidates(sess: Session, organisation_id: int, user_id: int, kind: 
     taken = paired_ids(sess, organisation_id)
     numbers = sess.scalars(
         select(PhoneNumber)
-        .where(PhoneNumber.organisation_id == organisation_id, PhoneNumber.user_id == user_id,
-               PhoneNumber.kind == OTHER_KIND[kind], PhoneNumber.status == "assigned", PhoneNumber.pbx.is_(True))
+        .where(
+            PhoneNumber.organisation_id == organisation_id,
+            PhoneNumber.user_id == user_id,
+            PhoneNumber.kind == OTHER_KIND[kind],
+            PhoneNumber.status == "assigned",
+            PhoneNumber.pbx.is_(True),
+        )
         .order_by(PhoneNumber.e164)
     )
     return [n for n in numbers if n.id not in taken]
 
 
-def pair_problem(fixed: PhoneNumber | None, mobile: PhoneNumber | None, user_id: int, organisation_id: int,
-                 already_paired: set[int]) -> str | None:
+def pair_problem(
+    fixed: PhoneNumber | None, mobile: PhoneNumber | None, user_id: int, organisation_id: int, already_paired: set[int]
+) -> str | None:
     """Why these two numbers cannot be paired (a message code), or None when they can."""
     if fixed is None or mobile is None:
         return "missing"
@@ -65,6 +72,7 @@ def pair_for(sess: Session, number_id: int) -> MexPair | None:
 # The wizard pairs a new number through partner_candidates (which rests on paired_ids); this page
 # pairs existing numbers through plan_changes (which rests on paired_ids and pair_problem).
 
+
 @dataclass
 class Change:
     """One fixed number's pair as it is (old) and as it will be after Save (new; None: no pair)."""
@@ -88,15 +96,16 @@ def mobile_problem(sess: Session, text: str, region: str) -> tuple[str | None, P
     return None, number
 
 
-def plan_changes(sess: Session, organisation_id: int, user_id: int, wanted: dict[int, str],
-                 region: str) -> tuple[list[Change], dict[int, str]]:
+def plan_changes(
+    sess: Session, organisation_id: int, user_id: int, wanted: dict[int, str], region: str
+) -> tuple[list[Change], dict[int, str]]:
     """What `wanted` ({fixed number id: typed mobile number, '' to remove the pair}) changes, and why not.
 
     Returns the changes and, per fixed number id, a problem code. The pairs of the fixed numbers
     being changed count as free, so moving a mobile number from one fixed number to another
     within one Save works; a mobile number may be claimed once.
     """
-    fixed_numbers = {i: sess.get(PhoneNumber, i) for i in wanted}
+    fixed_numbers = {i: sess.get_one(PhoneNumber, i) for i in wanted}  # the caller has found each one
     current = {i: pair_for(sess, i) for i in wanted}
     taken = paired_ids(sess, organisation_id)
     for pair in current.values():
@@ -111,6 +120,7 @@ def plan_changes(sess: Session, organisation_id: int, user_id: int, wanted: dict
             continue
         problem, mobile = mobile_problem(sess, text, region)
         if problem is None:
+            assert mobile is not None  # no problem: mobile_problem found the number
             if old is not None and old.mobile_number_id == mobile.id and old.fixed_number_id == fixed.id:
                 taken |= {fixed.id, mobile.id}
                 continue  # already paired like this: nothing to do
@@ -118,27 +128,50 @@ def plan_changes(sess: Session, organisation_id: int, user_id: int, wanted: dict
         if problem is not None:
             problems[fixed_id] = problem
             continue
+        assert mobile is not None  # no problem: mobile_problem found the number
         taken |= {fixed.id, mobile.id}
         changes.append(Change(fixed, old, mobile))
     return changes, problems
 
 
-def apply_changes(sess: Session, organisation_id: int, user_id: int, changes: list[Change], actor_id: int,
-                  now: datetime) -> None:
+def apply_changes(
+    sess: Session, organisation_id: int, user_id: int, changes: list[Change], actor_id: int, now: datetime
+) -> None:
     """Write the changes and an audit event for each pair removed or made; the caller commits."""
     subject = f"user:{user_id}"
     for change in changes:
         if change.old is not None:
-            sess.add(AuditEvent(organisation_id=organisation_id, actor_id=actor_id, action="mex.disconnected",
-                                subject=subject, created_at=now,
-                                data={"fixed": change.old.fixed_number.e164, "mobile": change.old.mobile_number.e164}))
+            sess.add(
+                AuditEvent(
+                    organisation_id=organisation_id,
+                    actor_id=actor_id,
+                    action="mex.disconnected",
+                    subject=subject,
+                    created_at=now,
+                    data={"fixed": change.old.fixed_number.e164, "mobile": change.old.mobile_number.e164},
+                )
+            )
             sess.delete(change.old)
     sess.flush()  # free the numbers before they pair again (a number is in one pair at most)
     for change in changes:
         if change.new_mobile is not None:
-            sess.add(MexPair(organisation_id=organisation_id, user_id=user_id, fixed_number_id=change.fixed.id,
-                             mobile_number_id=change.new_mobile.id, created_at=now))
-            sess.add(AuditEvent(organisation_id=organisation_id, actor_id=actor_id, action="mex.connected",
-                                subject=subject, created_at=now,
-                                data={"fixed": change.fixed.e164, "mobile": change.new_mobile.e164}))
+            sess.add(
+                MexPair(
+                    organisation_id=organisation_id,
+                    user_id=user_id,
+                    fixed_number_id=change.fixed.id,
+                    mobile_number_id=change.new_mobile.id,
+                    created_at=now,
+                )
+            )
+            sess.add(
+                AuditEvent(
+                    organisation_id=organisation_id,
+                    actor_id=actor_id,
+                    action="mex.connected",
+                    subject=subject,
+                    created_at=now,
+                    data={"fixed": change.fixed.e164, "mobile": change.new_mobile.e164},
+                )
+            )
     sess.flush()

@@ -1,4 +1,5 @@
 """Alembic, driven from Python so `flask --app app init-db` needs no alembic.ini."""
+
 import os
 
 from alembic import command

@@ -1,10 +1,11 @@
 """Password hashing with argon2id (argon2-cffi), cost taken from configuration."""
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
 # A hash to verify against when the email is unknown, so both paths cost the same time.
-_DUMMY = {}
+_DUMMY: dict[tuple[int, int], str] = {}
 
 
 def _hasher() -> PasswordHasher:

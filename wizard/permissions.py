@@ -1,4 +1,5 @@
 """Who may do what: a decorator that every tenant page uses, and the 403 it raises."""
+
 from functools import wraps
 
 from flask import abort

@@ -1,4 +1,5 @@
 """Security headers, set in one place for every response: pages, fragments, redirects, errors."""
+
 from flask import current_app, request
 
 

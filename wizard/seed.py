@@ -2,6 +2,7 @@
 
 Every row is looked up by its natural key first, so running the seed twice changes nothing.
 """
+
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -26,6 +27,8 @@ USERS = [
 ]
 
 # (code, category, kind, name, description, unbound monthly/one-off öre, bound monthly/one-off öre, GB)
+# One price item a line, like the table it is: the formatter leaves it alone.
+# fmt: off
 PRICES = [
     ("base-mobile", "subscription", "mobile", "Mobile subscription", "Monthly fee and start fee", 4900, 9900, 3900, 0, None),
     ("base-fixed", "subscription", "fixed", "Fixed subscription", "Monthly fee and start fee", 5900, 14900, 4900, 0, None),
@@ -35,6 +38,7 @@ PRICES = [
     ("data-20", "data_package", "mobile", "20 GB", "20 GB per month in the EU/EEA", 17900, 0, 14900, 0, 20),
     ("data-unlimited", "data_package", "mobile", "Unlimited", "Unlimited data, 40 GB in the EU/EEA", 29900, 0, 24900, 0, None),
 ]
+# fmt: on
 
 FREE_NUMBERS = (
     [f"+467012340{n:02d}" for n in range(0, 20)]  # mobile, 070-123 40 xx
@@ -66,31 +70,74 @@ def _kind_of(e164: str) -> str:
 def seed_demo(sess: Session, today: date | None = None) -> None:
     """Insert whatever of the demo data is missing."""
     today = today or date.today()
-    orgs = {o["org_number"]: _get_or_create(sess, Organisation, {"org_number": o["org_number"]}, name=o["name"], country=o["country"]) for o in ORGANISATIONS}
+    orgs = {
+        o["org_number"]: _get_or_create(
+            sess, Organisation, {"org_number": o["org_number"]}, name=o["name"], country=o["country"]
+        )
+        for o in ORGANISATIONS
+    }
     nordlys = orgs["556677-8899"]
     contract = _get_or_create(
-        sess, Contract, {"reference": "NL-2026-24"},
-        organisation_id=nordlys.id, starts_on=today - timedelta(days=180),
-        ends_on=today - timedelta(days=180) + timedelta(days=730), binding_months=24,
+        sess,
+        Contract,
+        {"reference": "NL-2026-24"},
+        organisation_id=nordlys.id,
+        starts_on=today - timedelta(days=180),
+        ends_on=today - timedelta(days=180) + timedelta(days=730),
+        binding_months=24,
     )
     users = {}
     for org_number, email, name, password, owner, perms in USERS:
         users[email] = _get_or_create(
-            sess, User, {"email": email}, organisation_id=orgs[org_number].id, name=name,
-            password_hash=hash_password(password) if password else None, is_owner=owner, permissions=perms,
+            sess,
+            User,
+            {"email": email},
+            organisation_id=orgs[org_number].id,
+            name=name,
+            password_hash=hash_password(password) if password else None,
+            is_owner=owner,
+            permissions=perms,
         )
     for code, category, kind, name, desc, um, uo, bm, bo, gb in PRICES:
         common = {"category": category, "kind": kind, "name": name, "description": desc, "data_gb": gb}
-        _get_or_create(sess, PriceItem, {"code": code, "basis": "unbound", "contract_id": None}, monthly_ore=um, one_off_ore=uo, **common)
-        _get_or_create(sess, PriceItem, {"code": code, "basis": "bound", "contract_id": contract.id}, monthly_ore=bm, one_off_ore=bo, **common)
+        _get_or_create(
+            sess,
+            PriceItem,
+            {"code": code, "basis": "unbound", "contract_id": None},
+            monthly_ore=um,
+            one_off_ore=uo,
+            **common,
+        )
+        _get_or_create(
+            sess,
+            PriceItem,
+            {"code": code, "basis": "bound", "contract_id": contract.id},
+            monthly_ore=bm,
+            one_off_ore=bo,
+            **common,
+        )
     for e164 in FREE_NUMBERS:
         _get_or_create(sess, PhoneNumber, {"e164": e164}, kind=_kind_of(e164), status="free")
     for e164 in NORDLYS_RESERVED:
-        _get_or_create(sess, PhoneNumber, {"e164": e164}, kind=_kind_of(e164), status="reserved", organisation_id=nordlys.id)
+        _get_or_create(
+            sess, PhoneNumber, {"e164": e164}, kind=_kind_of(e164), status="reserved", organisation_id=nordlys.id
+        )
     _get_or_create(
-        sess, PhoneNumber, {"e164": ANNA_FIXED}, kind="fixed", status="assigned",
-        organisation_id=nordlys.id, user_id=users["anna@nordlys.test"].id, pbx=True,
+        sess,
+        PhoneNumber,
+        {"e164": ANNA_FIXED},
+        kind="fixed",
+        status="assigned",
+        organisation_id=nordlys.id,
+        user_id=users["anna@nordlys.test"].id,
+        pbx=True,
     )
     for e164, operator, days in PORTING_REGISTER:
-        _get_or_create(sess, PortingRegisterEntry, {"e164": e164}, current_operator=operator, binding_ends_on=today + timedelta(days=days))
+        _get_or_create(
+            sess,
+            PortingRegisterEntry,
+            {"e164": e164},
+            current_operator=operator,
+            binding_ends_on=today + timedelta(days=days),
+        )
     sess.commit()

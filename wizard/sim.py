@@ -1,11 +1,11 @@
 """SIM cards: ICC validation (ITU-T E.118, Luhn via python-stdnum) and eSIM activation codes."""
+
 from __future__ import annotations
 
 import secrets
 
 import segno
 from markupsafe import escape
-
 from stdnum import luhn
 from stdnum.exceptions import ValidationError
 
@@ -32,7 +32,7 @@ def clean_icc(text: str) -> str:
 
 def grouped(icc: str) -> str:
     """'8946 0712 3456 7890 1230' as printed on cards."""
-    return " ".join(icc[i:i + 4] for i in range(0, len(icc), 4))
+    return " ".join(icc[i : i + 4] for i in range(0, len(icc), 4))
 
 
 def activation_code(smdp_address: str) -> str:

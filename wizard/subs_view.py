@@ -2,6 +2,7 @@
 
 Both lists are paged (PER_PAGE rows) and the subscriptions searchable by number or user, so the
 page costs the same few statements at 10 subscriptions or 5,000."""
+
 from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -28,10 +29,14 @@ def index():
 def subscription_search(organisation_id: int, text: str):
     """The organisation's subscriptions, newest first, with number, user and SIM; those whose number
     contains the typed digits, or whose user's name or email contains the text."""
-    query = (select(Subscription, Sim).join(Subscription.number).join(Subscription.user)
-             .outerjoin(Sim, Sim.subscription_id == Subscription.id)
-             .options(contains_eager(Subscription.number), contains_eager(Subscription.user))
-             .where(Subscription.organisation_id == organisation_id))
+    query = (
+        select(Subscription, Sim)
+        .join(Subscription.number)
+        .join(Subscription.user)
+        .outerjoin(Sim, Sim.subscription_id == Subscription.id)
+        .options(contains_eager(Subscription.number), contains_eager(Subscription.user))
+        .where(Subscription.organisation_id == organisation_id)
+    )
     text = text.strip()
     if text:
         matches = [User.name.icontains(text, autoescape=True), User.email.icontains(text, autoescape=True)]
@@ -49,10 +54,22 @@ def subs():
     """The unfinished orders and the subscriptions, a page of each."""
     sess = db.session()
     q = request.args.get("q", "")[:100]
-    open_drafts = paginate(sess, drafts.open_query(current_user).options(joinedload(Draft.created_by)),
-                           request.args.get("drafts_page", 1, type=int), PER_PAGE)
-    subscriptions = paginate(sess, subscription_search(current_user.organisation_id, q),
-                             request.args.get("page", 1, type=int), PER_PAGE)
-    return page_or_fragment("subs.html", "subscription_list", replace_url=request.full_path.rstrip("?"),
-                            q=q, drafts=[(row.Draft, drafts.progress(row.Draft)) for row in open_drafts.rows],
-                            drafts_page=open_drafts, subscriptions=subscriptions, kinds=KIND)
+    open_drafts = paginate(
+        sess,
+        drafts.open_query(current_user).options(joinedload(Draft.created_by)),
+        request.args.get("drafts_page", 1, type=int),
+        PER_PAGE,
+    )
+    subscriptions = paginate(
+        sess, subscription_search(current_user.organisation_id, q), request.args.get("page", 1, type=int), PER_PAGE
+    )
+    return page_or_fragment(
+        "subs.html",
+        "subscription_list",
+        replace_url=request.full_path.rstrip("?"),
+        q=q,
+        drafts=[(row.Draft, drafts.progress(row.Draft)) for row in open_drafts.rows],
+        drafts_page=open_drafts,
+        subscriptions=subscriptions,
+        kinds=KIND,
+    )

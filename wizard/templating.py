@@ -1,8 +1,9 @@
 """What templates may call: Babel formatting filters and a helper for htmx attributes."""
+
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from .i18n import clock, day, money, moment
+from .i18n import clock, day, moment, money
 from .numbers import international, national
 
 PERMISSION_NAMES = {"account": _l("Account"), "users": _l("Users")}
@@ -27,7 +28,13 @@ def unbroken(text: str) -> str:
 
 
 def init_app(app) -> None:
-    app.jinja_env.filters.update(money=money, day=day, moment=moment, clock=clock, unbroken=unbroken,
-                                 national=lambda v: unbroken(national(v)),
-                                 international=lambda v: unbroken(international(v)))
+    app.jinja_env.filters.update(
+        money=money,
+        day=day,
+        moment=moment,
+        clock=clock,
+        unbroken=unbroken,
+        national=lambda v: unbroken(national(v)),
+        international=lambda v: unbroken(international(v)),
+    )
     app.jinja_env.globals.update(get_locale=get_locale, PERMISSION_NAMES=PERMISSION_NAMES, hx=hx, merged=merged)

@@ -5,6 +5,7 @@ made with *Done* travels as a hidden input (pending-<fixed number id> = E.164, o
 remove the pair) until *Save* re-validates all of them and writes them in one transaction.
 The MEX rules themselves live in mex.py, shared with the purchase wizard.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -19,12 +20,12 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from . import db, mex, numbers
+from .clock import now
 from .db import as_int
+from .forms import BASIS, KIND
+from .fragments import is_fragment_request
 from .models import MexPair, Organisation, PhoneNumber, PriceItem, Subscription, User
 from .permissions import requires, scoped_get
-from .forms import BASIS, KIND
-from .clock import now
-from .fragments import is_fragment_request
 from .templating import unbroken
 
 bp = Blueprint("users", __name__)
@@ -38,7 +39,8 @@ PROBLEMS = {
     "not_a_number": _l("Enter a real phone number, for example 070-123 40 00"),
     "kinds": _l("That is not a mobile number. Under Connected, enter the mobile number to pair with"),
     "unknown": _l("That number is not one of your organisation's numbers"),
-    "other_org": _l("That number is not one of your organisation's numbers"),  # same as unknown: no hint of other tenants
+    # The same words as "unknown": no hint that the number belongs to another tenant.
+    "other_org": _l("That number is not one of your organisation's numbers"),
     "other_user": _l("That number does not belong to %(name)s. Both numbers must be the same user's"),
     "independent": _l("That number is independent (not connected to the PBX). MEX needs two PBX-integrated numbers"),
     "already_paired": _l("That number is already connected (MEX) to another number. Remove that connection first"),
@@ -46,8 +48,13 @@ PROBLEMS = {
     "conflict": _l("Someone changed these numbers meanwhile. Check the connection and save again"),
 }
 SUBSCRIPTION_STATUS = {"active": _l("Active"), "pending_port": _l("Waiting for porting"), "cancelled": _l("Cancelled")}
-PORTING_STATUS = {"submitted": _l("Submitted"), "scheduled": _l("Scheduled"), "completed": _l("Completed"),
-                  "rejected": _l("Rejected"), "cancelled": _l("Cancelled")}
+PORTING_STATUS = {
+    "submitted": _l("Submitted"),
+    "scheduled": _l("Scheduled"),
+    "completed": _l("Completed"),
+    "rejected": _l("Rejected"),
+    "cancelled": _l("Cancelled"),
+}
 
 
 @dataclass
@@ -71,6 +78,7 @@ class Line:
 
 # --------------------------------------------------------------------------- the list
 
+
 def user_search(organisation_id: int, text: str):
     """The organisation's users whose name, email or one of whose numbers contains `text`."""
     query = select(User).where(User.organisation_id == organisation_id)
@@ -80,8 +88,14 @@ def user_search(organisation_id: int, text: str):
         digits = "".join(ch for ch in text if ch.isdigit() and ch.isascii())
         national_digits = digits[1:] if digits.startswith("0") else digits
         if national_digits:
-            matches.append(exists().where(PhoneNumber.user_id == User.id, PhoneNumber.organisation_id == organisation_id,
-                                          PhoneNumber.status == "assigned", PhoneNumber.e164.contains(national_digits)))
+            matches.append(
+                exists().where(
+                    PhoneNumber.user_id == User.id,
+                    PhoneNumber.organisation_id == organisation_id,
+                    PhoneNumber.status == "assigned",
+                    PhoneNumber.e164.contains(national_digits),
+                )
+            )
         query = query.where(or_(*matches))
     return query
 
@@ -89,9 +103,15 @@ def user_search(organisation_id: int, text: str):
 def numbers_of(sess, organisation_id: int, user_ids) -> dict[int, list[PhoneNumber]]:
     """The numbers assigned to each of these users."""
     found: dict[int, list[PhoneNumber]] = {i: [] for i in user_ids}
-    rows = sess.scalars(select(PhoneNumber).where(
-        PhoneNumber.organisation_id == organisation_id, PhoneNumber.user_id.in_(list(user_ids)),
-        PhoneNumber.status == "assigned").order_by(PhoneNumber.kind, PhoneNumber.e164))
+    rows = sess.scalars(
+        select(PhoneNumber)
+        .where(
+            PhoneNumber.organisation_id == organisation_id,
+            PhoneNumber.user_id.in_(list(user_ids)),
+            PhoneNumber.status == "assigned",
+        )
+        .order_by(PhoneNumber.kind, PhoneNumber.e164)
+    )
     for number in rows:
         found[number.user_id].append(number)
     return found
@@ -104,8 +124,14 @@ def list_context(sess, text: str, page: int) -> dict:
     pages = max(1, -(-total // PER_PAGE))
     page = min(max(page, 1), pages)
     users = sess.scalars(query.order_by(User.name, User.id).offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
-    return dict(q=text, page=page, pages=pages, total=total, users=users,
-                user_numbers=numbers_of(sess, current_user.organisation_id, [u.id for u in users]))
+    return dict(
+        q=text,
+        page=page,
+        pages=pages,
+        total=total,
+        users=users,
+        user_numbers=numbers_of(sess, current_user.organisation_id, [u.id for u in users]),
+    )
 
 
 @bp.route("/settings/users")
@@ -123,6 +149,7 @@ def users():
 
 # --------------------------------------------------------------------------- one user
 
+
 def get_user(sess, user_id: str) -> User:
     """A user of the current organisation, or 404."""
     if not user_id.isdigit():
@@ -138,17 +165,32 @@ def panel_context(sess, user: User, state: PanelState) -> dict:
     partner = {p.fixed_number_id: p.mobile_number for p in pairs}
     in_pair = {p.mobile_number_id for p in pairs}
     lines = [Line(n, partner.get(n.id)) for n in owned if n.id not in in_pair]
-    subscriptions = sess.scalars(select(Subscription).where(
-        Subscription.organisation_id == org_id, Subscription.user_id == user.id).order_by(Subscription.created_at)).all()
+    subscriptions = sess.scalars(
+        select(Subscription)
+        .where(Subscription.organisation_id == org_id, Subscription.user_id == user.id)
+        .order_by(Subscription.created_at)
+    ).all()
     package_ids = {s.data_package_id for s in subscriptions if s.data_package_id}
     packages = {p.id: p.name for p in sess.scalars(select(PriceItem).where(PriceItem.id.in_(package_ids)))}
     fixed_by_id = {n.id: n for n in owned if n.kind == "fixed"}
     pending = [(fixed_by_id[i], value, shown(value), state.errors.get(i)) for i, value in sorted(state.pending.items())]
     candidates = mex.partner_candidates(sess, org_id, user.id, "fixed") if state.editing else []
     problems = {i: str(PROBLEMS[code]) % {"name": user.name} for i, code in state.errors.items()}
-    return dict(user=user, state=state, lines=lines, subscriptions=subscriptions, packages=packages,
-                pending=pending, partner=partner, candidates=candidates, problems=problems,
-                kinds=KIND, bases=BASIS, statuses=SUBSCRIPTION_STATUS, porting_statuses=PORTING_STATUS)
+    return dict(
+        user=user,
+        state=state,
+        lines=lines,
+        subscriptions=subscriptions,
+        packages=packages,
+        pending=pending,
+        partner=partner,
+        candidates=candidates,
+        problems=problems,
+        kinds=KIND,
+        bases=BASIS,
+        statuses=SUBSCRIPTION_STATUS,
+        porting_statuses=PORTING_STATUS,
+    )
 
 
 def shown(value: str) -> str:
@@ -163,13 +205,20 @@ def render_panel(sess, user: User, state: PanelState, status: int = 200, push: b
     """The user's panel for htmx, or the page with that user expanded."""
     values = panel_context(sess, user, state)
     if is_fragment_request():
-        response = current_app.response_class(render_block("users_panel.html", "panel", fragment=True, **values),
-                                              status=status)
+        response = current_app.response_class(
+            render_block("users_panel.html", "panel", fragment=True, **values), status=status
+        )
         if push:
             response.headers["HX-Push-Url"] = url_for("users.user_detail", user_id=user.id)
         return response
-    listing = dict(q="", page=1, pages=1, total=1, users=[user],
-                   user_numbers=numbers_of(sess, current_user.organisation_id, [user.id]))
+    listing = dict(
+        q="",
+        page=1,
+        pages=1,
+        total=1,
+        users=[user],
+        user_numbers=numbers_of(sess, current_user.organisation_id, [user.id]),
+    )
     return render_template("users.html", expanded=user, fragment=False, **listing, **values), status
 
 
@@ -184,8 +233,12 @@ def user_detail(user_id):
 def fixed_number_of(sess, user: User, value: str) -> PhoneNumber:
     """A fixed number of this user named by the form, or 404 (never another organisation's)."""
     number = sess.get(PhoneNumber, as_int(value)) if as_int(value) is not None else None
-    if number is None or number.organisation_id != current_user.organisation_id or number.user_id != user.id \
-            or number.kind != "fixed":
+    if (
+        number is None
+        or number.organisation_id != current_user.organisation_id
+        or number.user_id != user.id
+        or number.kind != "fixed"
+    ):
         abort(404)
     return number
 
@@ -195,7 +248,7 @@ def read_pending(sess, user: User) -> dict[int, str]:
     pending = {}
     for name, value in request.form.items():
         if name.startswith(PENDING):
-            pending[fixed_number_of(sess, user, name[len(PENDING):]).id] = value.strip()
+            pending[fixed_number_of(sess, user, name[len(PENDING) :]).id] = value.strip()
     return pending
 
 
@@ -210,7 +263,7 @@ def typed_for(sess, fixed_id: int, pending: dict[int, str]) -> str:
 
 
 def region() -> str:
-    return db.session().get(Organisation, current_user.organisation_id).country
+    return db.session().get_one(Organisation, current_user.organisation_id).country
 
 
 @bp.route("/settings/users/<user_id>/mex/preview", methods=["POST"])
@@ -227,8 +280,9 @@ def user_mex_preview(user_id):
     elif "done" in form:
         fixed = fixed_number_of(sess, user, form["done"])
         typed = form.get(f"{CONNECTED}{fixed.id}", "").strip()
-        changes, problems = mex.plan_changes(sess, user.organisation_id, user.id,
-                                             {**state.pending, fixed.id: typed}, region())
+        changes, problems = mex.plan_changes(
+            sess, user.organisation_id, user.id, {**state.pending, fixed.id: typed}, region()
+        )
         if fixed.id in problems:
             state.editing, state.typed, state.focus = fixed.id, typed, "editor"
             state.errors = {fixed.id: problems[fixed.id]}
@@ -259,8 +313,9 @@ def user_mex_save(user_id):
         sess.commit()
     except IntegrityError:  # another Save paired one of these numbers after we checked
         sess.rollback()
-        return render_panel(sess, user, PanelState(pending=pending, errors={i: "conflict" for i in pending},
-                                                   focus="summary"), 422)
+        return render_panel(
+            sess, user, PanelState(pending=pending, errors={i: "conflict" for i in pending}, focus="summary"), 422
+        )
     if changes:
         flash(_("Saved. The MEX connections of %(name)s are updated.", name=user.name), "success")
     else:

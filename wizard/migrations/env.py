@@ -1,4 +1,5 @@
 """Alembic environment: runs on the engine handed over by wizard.migrate."""
+
 from alembic import context
 
 from wizard import models  # noqa: F401  (registers every table on Base.metadata)
