@@ -263,6 +263,33 @@ def count_subscriptions(sess) -> int:
     return sess.scalar(select(func.count()).select_from(Subscription))
 
 
+# -- a shared machine -----------------------------------------------------------------------------
+def add_quiet_options(parser, wait: float = 30, max_other: float = 25, attempts: int = 2) -> None:
+    """--quiet-wait, --max-other, --attempts: how hard to try for a measurement nobody disturbed."""
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=wait,
+        help=f"seconds to wait for other processes to go idle before measuring (default {wait:g})",
+    )
+    parser.add_argument(
+        "--max-other",
+        type=float,
+        default=max_other,
+        help=f"measure again when other processes used more than this %% of one core meanwhile (default {max_other:g})",
+    )
+    parser.add_argument(
+        "--attempts",
+        type=int,
+        default=attempts,
+        help=f"at most this many measurements; the least disturbed one counts (default {attempts})",
+    )
+
+
+def quiet_options(args) -> dict:
+    return {"quiet_wait": args.quiet_wait, "max_other": args.max_other, "attempts": args.attempts}
+
+
 # -- statistics and tables ---------------------------------------------------------------------
 def median(values) -> float:
     values = list(values)

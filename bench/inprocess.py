@@ -25,11 +25,13 @@ from bench import cpu
 from bench.common import (
     BUYER,
     add_free_numbers,
+    add_quiet_options,
     fresh_database,
     git_commit,
     make_inprocess_app,
     median,
     postgres_available,
+    quiet_options,
     table,
     user_id,
     verdict,
@@ -63,7 +65,7 @@ class ClientTransport:
         )
 
 
-def run(kind: str, repeats: int, warmup: int, verbose_sql: bool = False) -> dict:
+def run(kind: str, repeats: int, warmup: int, verbose_sql: bool = False, quiet: dict | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="wizard-bench-") as tmp, fresh_database(kind, Path(tmp)) as url:
         app = make_inprocess_app(url, Path(tmp))
         from wizard import db
@@ -76,14 +78,17 @@ def run(kind: str, repeats: int, warmup: int, verbose_sql: bool = False) -> dict
         warnings = set()
         walker = Walker(ClientTransport(app.test_client(), counter), answers={"user_id": erik}, warn=warnings.add)
         walker.login(*BUYER)
-        purchases = []
-        for i in range(warmup + repeats):
-            records = walker.purchase("mobile")
-            if i >= warmup:
-                purchases.append(records)
+        for _ in range(warmup):
+            walker.purchase("mobile")
+        quiet = quiet or {"quiet_wait": 0, "max_other": 1e9, "attempts": 1}
+        purchases, usage, attempts = cpu.measure_quietly(
+            lambda: [walker.purchase("mobile") for _ in range(repeats)], label=f"(a) {kind}", **quiet
+        )
         counter.close()
         engine.dispose()
-        return summarise(kind, purchases, warnings, verbose_sql)
+        result = summarise(kind, purchases, warnings, verbose_sql)
+        result["cpu_percent_of_one_core"], result["attempts"] = usage, attempts
+        return result
 
 
 def _step_numbers(rec) -> dict:
@@ -257,8 +262,12 @@ def render(result: dict) -> str:
             f"- GETs on an autocommit connection, where SQLAlchemy logs a BEGIN (implicit) that sends nothing: "
             f"{a['gets_with_unsent_implicit_begin']['value']} (not counted as a BEGIN)"
         )
-    if result.get("other_cpu_before_percent") is not None:
-        out += [f"- other processes used {result['other_cpu_before_percent']:.0f}% of one core just before the run"]
+    usage = result.get("cpu_percent_of_one_core") or {}
+    if "other" in usage:
+        out.append(
+            f"- CPU meanwhile, % of one core: this process {usage['benchmark']:.0f}%, PostgreSQL {usage['postgres']:.0f}%, "
+            f"other processes {usage['other']:.0f}% (attempt {result['attempts']})"
+        )
     if result["warnings"]:
         out += ["", "Walker warnings: " + "; ".join(result["warnings"])]
     return "\n".join(out)
@@ -270,9 +279,7 @@ def main(argv=None) -> int:
     parser.add_argument("--postgres", action="store_true", help="also PostgreSQL (same as --db sqlite,postgresql)")
     parser.add_argument("--repeats", type=int, default=30, help="timed purchases (default 30)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed purchases first (default 3)")
-    parser.add_argument(
-        "--quiet-wait", type=float, default=30, help="seconds to wait for an idle machine first (default 30)"
-    )
+    add_quiet_options(parser)
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON ('-' for stdout)")
     parser.add_argument("--sql", action="store_true", help="include the SQL of the last purchase in the JSON")
     args = parser.parse_args(argv)
@@ -285,9 +292,7 @@ def main(argv=None) -> int:
         if kind == "postgresql" and (why := postgres_available()):
             print(f"PostgreSQL skipped: not reachable ({why})\n")
             continue
-        busy = cpu.wait_quiet(args.quiet_wait)
-        result = run(kind, args.repeats, args.warmup, args.sql)
-        result["other_cpu_before_percent"] = busy
+        result = run(kind, args.repeats, args.warmup, args.sql, quiet_options(args))
         results["runs"].append(result)
         print(render(result) + "\n", flush=True)
     if args.json:

@@ -39,16 +39,18 @@ from bench.common import (
     ROOT,
     add_buyers,
     add_free_numbers,
+    add_quiet_options,
     fresh_database,
     git_commit,
     median,
     percentile,
     postgres_available,
+    quiet_options,
     table,
     user_id,
     verdict,
 )
-from bench.walk import Reply, Walker, WalkError
+from bench.walk import Reply, Walker
 
 MIN_SPEEDUP = 1.7
 
@@ -184,14 +186,14 @@ def run(
     warmup: float,
     free_numbers: int,
     workdir: Path,
-    quiet_wait: float = 0,
+    quiet: dict | None = None,
 ) -> dict:
     with fresh_database(kind, workdir) as url:
         env = server_env(url)
         accounts, erik = prepare(url, env, buyers, free_numbers)
         server = Server(workers, env, workdir / f"gunicorn-{kind}-{workers}.log")
         try:
-            return drive(server, kind, workers, accounts, erik, duration, warmup, quiet_wait)
+            return drive(server, kind, workers, accounts, erik, duration, warmup, quiet)
         finally:
             server.stop()
 
@@ -204,16 +206,39 @@ def drive(
     erik: int,
     duration: float,
     warmup: float,
-    quiet_wait: float = 0,
+    quiet: dict | None = None,
 ) -> dict:
+    """Log every buyer in, then measure a window; measure again while other processes disturbed it."""
     walkers = []
     for email, password in accounts:  # log in before the clock starts (Argon2 is deliberately slow)
         walker = Walker(HttpTransport(server.base), answers={"user_id": erik})
         walker.login(email, password)
-        walker.t.log.clear()
         walkers.append(walker)
-    if quiet_wait:
-        cpu.wait_quiet(quiet_wait)
+    quiet = quiet or {"quiet_wait": 0, "max_other": 1e9, "attempts": 1}
+    best = None
+    for attempt in range(1, max(1, quiet["attempts"]) + 1):
+        cpu.wait_quiet(quiet["quiet_wait"])
+        result = window(server, walkers, duration, warmup)
+        result.update({"database": kind, "workers": workers, "attempt": attempt})
+        other = result["cpu_percent_of_one_core"].get("other", 0.0)
+        if best is None or other < best["cpu_percent_of_one_core"].get("other", 0.0):
+            best = result
+        if other <= quiet["max_other"]:
+            break
+        if attempt < quiet["attempts"]:
+            print(
+                f"{kind}, {workers} worker(s): other processes used {other:.0f}% of one core during the window; "
+                f"measuring again ({attempt + 1} of {quiet['attempts']})",
+                flush=True,
+            )
+    return best
+
+
+def window(server: Server, walkers: list, duration: float, warmup: float) -> dict:
+    """All buyers purchase back to back for warmup + duration seconds; what ends in the last
+    `duration` seconds counts."""
+    for walker in walkers:
+        walker.t.log.clear()
     purchases: list[tuple[float, float]] = []  # (start, end)
     errors: dict[str, int] = {}
     lock = threading.Lock()
@@ -226,7 +251,7 @@ def drive(
             t0 = time.perf_counter()
             try:
                 walker.purchase("mobile")
-            except (WalkError, OSError, Exception) as exc:  # noqa: BLE001 - any failure is counted and shown
+            except Exception as exc:  # noqa: BLE001 - any failure is counted and shown
                 failures += 1
                 key = f"{type(exc).__name__}: {str(exc)[:160]}"
                 with lock:
@@ -259,8 +284,6 @@ def drive(
     requests_ = [(ms, status) for w in walkers for end, ms, status in w.t.log if window_start <= end <= window_end]
     request_ms = [ms for ms, _ in requests_]
     return {
-        "database": kind,
-        "workers": workers,
         "buyers": len(walkers),
         "duration_s": duration,
         "warmup_s": warmup,
@@ -293,6 +316,7 @@ def render_run(r: dict) -> str:
         f"  CPU during the window, % of one core ({u['cores']} cores = {100 * u['cores']}%): "
         + ", ".join(parts)
         + (f"; machine busy {u['machine busy']:.0f}%" if "machine busy" in u else "")
+        + (f" (attempt {r['attempt']})" if r.get("attempt", 1) > 1 else "")
     )
     out = [line, cpu_line]
     for message, count in r["errors"].items():
@@ -369,12 +393,7 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--numbers", type=int, default=3000, help="free mobile numbers added to the pool (default 3000)"
     )
-    parser.add_argument(
-        "--quiet-wait",
-        type=float,
-        default=30,
-        help="seconds to wait before each run for other processes to go idle (default 30)",
-    )
+    add_quiet_options(parser)
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON ('-' for stdout)")
     args = parser.parse_args(argv)
     plan = []
@@ -393,7 +412,7 @@ def main(argv=None) -> int:
                 print(f"PostgreSQL, {workers} worker(s): skipped, not reachable ({pg_problem})", flush=True)
                 continue
             result = run(
-                kind, workers, args.buyers, args.duration, args.warmup, args.numbers, Path(tmp), args.quiet_wait
+                kind, workers, args.buyers, args.duration, args.warmup, args.numbers, Path(tmp), quiet_options(args)
             )
             results["runs"].append(result)
             print(render_run(result), flush=True)

@@ -21,6 +21,7 @@ from pathlib import Path
 from bench import cpu
 from bench.common import (
     OWNER,
+    add_quiet_options,
     add_subscriptions,
     count_subscriptions,
     fresh_database,
@@ -28,6 +29,7 @@ from bench.common import (
     make_inprocess_app,
     median,
     postgres_available,
+    quiet_options,
     table,
     verdict,
 )
@@ -39,7 +41,7 @@ MAX_STATEMENTS = 10
 MAX_KB = 30
 
 
-def run(kind: str, sizes: list[int], repeats: int, big_repeats: int) -> list[dict]:
+def run(kind: str, sizes: list[int], repeats: int, big_repeats: int, quiet: dict | None = None) -> list[dict]:
     out = []
     with tempfile.TemporaryDirectory(prefix="wizard-bench-") as tmp, fresh_database(kind, Path(tmp)) as url:
         app = make_inprocess_app(url, Path(tmp))
@@ -56,7 +58,11 @@ def run(kind: str, sizes: list[int], repeats: int, big_repeats: int) -> list[dic
                 have = count_subscriptions(db.session())
             n = repeats if size <= 100 else big_repeats
             transport.request("GET", SUBS)  # warm-up
-            replies = [transport.request("GET", SUBS) for _ in range(n)]
+            replies, usage, attempt = cpu.measure_quietly(
+                lambda n=n: [transport.request("GET", SUBS) for _ in range(n)],
+                label=f"(c) {kind}, {have} subscriptions",
+                **(quiet or {"quiet_wait": 0, "max_other": 1e9, "attempts": 1}),
+            )
             for reply in replies:
                 if reply.status != 200:
                     raise AssertionError(f"Subs page answered {reply.status}")
@@ -75,6 +81,8 @@ def run(kind: str, sizes: list[int], repeats: int, big_repeats: int) -> list[dic
                     "bytes": len(body),
                     "kb": len(body) / 1024,
                     "gzip_kb": len(gzip.compress(body)) / 1024,
+                    "cpu_percent_of_one_core": usage,
+                    "attempt": attempt,
                 }
             )
         counter.close()
@@ -94,6 +102,7 @@ def render(rows: list[dict]) -> str:
             f"{r['kb']:.1f}",
             f"{r['gzip_kb']:.1f}",
             r["repeats"],
+            f"{r['cpu_percent_of_one_core'].get('other', float('nan')):.0f}%",
         ]
         for r in rows
     ]
@@ -111,9 +120,10 @@ def render(rows: list[dict]) -> str:
                 "KB (KiB)",
                 "gzip KB",
                 "requests",
+                "other CPU",
             ],
             body,
-            "lrrrrlrrr",
+            "lrrrrlrrrr",
         ),
         "",
     ]
@@ -135,9 +145,7 @@ def main(argv=None) -> int:
         "--repeats", type=int, default=20, help="requests per size up to 100 subscriptions (default 20)"
     )
     parser.add_argument("--big-repeats", type=int, default=5, help="requests per larger size (default 5)")
-    parser.add_argument(
-        "--quiet-wait", type=float, default=30, help="seconds to wait for an idle machine first (default 30)"
-    )
+    add_quiet_options(parser)
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON ('-' for stdout)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -147,8 +155,7 @@ def main(argv=None) -> int:
         if kind == "postgresql" and (why := postgres_available()):
             print(f"PostgreSQL skipped: not reachable ({why})\n")
             continue
-        cpu.wait_quiet(args.quiet_wait)
-        results["runs"].extend(run(kind, sizes, args.repeats, args.big_repeats))
+        results["runs"].extend(run(kind, sizes, args.repeats, args.big_repeats, quiet_options(args)))
     print(render(results["runs"]) + "\n")
     if args.json:
         text = json.dumps(results, indent=2)
