@@ -1,16 +1,36 @@
 """Subscription purchase wizard: application factory."""
+
 import os
 
 from flask import Flask
 
-from . import auth, cli, config, db, errors, i18n, requestlog, security, step_view, subs_view, subscription_view, templating, users_view
+from . import (
+    auth,
+    cli,
+    config,
+    db,
+    errors,
+    i18n,
+    requestlog,
+    security,
+    step_view,
+    subs_view,
+    subscription_view,
+    templating,
+    users_view,
+)
 from .extensions import babel, csrf, limiter, login_manager
 
 
 def create_app(test_config=None, instance_path=None) -> Flask:
     """Build the app; each register_* step is one concern."""
-    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True,
-                template_folder="../templates", static_folder="../static")
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
     os.makedirs(app.instance_path, exist_ok=True)
     config.load(app, test_config)
     register_extensions(app)

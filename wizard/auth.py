@@ -1,4 +1,5 @@
 """Log in and out with server-side login sessions, so a copied cookie dies at logout."""
+
 import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -85,7 +86,7 @@ def login():
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
         user = db.session().scalar(select(User).where(User.email == email))
-        if verify_password(user.password_hash if user else None, form.password.data) and user.active:
+        if verify_password(user.password_hash if user else None, form.password.data) and user and user.active:
             start_login_session(user)
             return redirect(_safe_next() or url_for("subs.subs"))
         form.password.errors.append(_("Email or password is wrong."))

@@ -1,5 +1,6 @@
 """What the steps of one order know while a request runs: the order, its organisation and
 contract, today's date, the number it holds, and the price list (read once, when first needed)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -43,5 +44,10 @@ class StepContext:
 
     def holding(self, number_id: int | None) -> bool:
         """Whether the draft holds this number right now."""
-        return (number_id is not None and self.held is not None and self.held.id == number_id
-                and self.held.hold_expires_at is not None and self.held.hold_expires_at > self.now)
+        return (
+            number_id is not None
+            and self.held is not None
+            and self.held.id == number_id
+            and self.held.hold_expires_at is not None
+            and self.held.hold_expires_at > self.now
+        )

@@ -6,8 +6,9 @@ attempt to write through it raises. Every other request gets a writing session w
 transaction takes SQLite's write lock at BEGIN (BEGIN IMMEDIATE), so read-then-write
 cannot lose updates.
 """
+
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import create_engine, event
+from sqlalchemy import CursorResult, Executable, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
 
@@ -77,7 +78,9 @@ def _refuse_writes(factory: sessionmaker) -> None:
     @event.listens_for(factory, "before_flush")
     def _no_flush(sess, _context, _instances):
         if sess.new or sess.dirty or sess.deleted:
-            raise ReadOnlyViolation(f"a {request.method} request must not write: {list(sess.new | sess.dirty | sess.deleted)}")
+            raise ReadOnlyViolation(
+                f"a {request.method} request must not write: {list(sess.new | sess.dirty | sess.deleted)}"
+            )
 
 
 def init_app(app) -> None:
@@ -110,6 +113,13 @@ def _close_session(exc) -> None:
         if exc is not None:
             sess.rollback()
         sess.close()
+
+
+def changed(sess: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE and return how many rows it changed (the conditional-UPDATE check)."""
+    result = sess.execute(statement)
+    assert isinstance(result, CursorResult)
+    return result.rowcount
 
 
 INTEGER_MAX = 2**31 - 1

@@ -1,16 +1,17 @@
 """Drafts: half-finished orders kept server-side, versioned so a stale tab never overwrites."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from flask import abort, current_app
+from flask import current_app
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import flow, numbers
+from . import numbers
+from .db import changed
 from .models import Draft, User
-from .steps import STEPS
 
 
 class StaleDraft(Exception):
@@ -18,8 +19,9 @@ class StaleDraft(Exception):
 
 
 def create(sess: Session, user: User, answers: dict, now: datetime) -> Draft:
-    draft = Draft(organisation_id=user.organisation_id, created_by_id=user.id, answers=answers,
-                  created_at=now, updated_at=now)
+    draft = Draft(
+        organisation_id=user.organisation_id, created_by_id=user.id, answers=answers, created_at=now, updated_at=now
+    )
     sess.add(draft)
     sess.flush()
     return draft
@@ -30,20 +32,21 @@ def visible_to(user: User, draft: Draft) -> bool:
     return draft.organisation_id == user.organisation_id and (user.is_owner or draft.created_by_id == user.id)
 
 
-def get_open(sess: Session, user: User, draft_id: str) -> Draft:
-    """An open draft this user may see, else 404 (other tenants never learn it exists)."""
+def get_open(sess: Session, user: User, draft_id: str) -> Draft | None:
+    """An open (or submitted) draft this user may see, else None: the view answers 404, so other
+    tenants never learn it exists."""
     return check_open(user, sess.get(Draft, draft_id))
 
 
-def check_open(user: User, draft: Draft | None) -> Draft:
-    """The draft when this user may see it and it is not discarded or expired, else 404."""
+def check_open(user: User, draft: Draft | None) -> Draft | None:
+    """The draft when this user may see it and it is not discarded or expired, else None."""
     if draft is None or not visible_to(user, draft) or draft.status == "discarded" or expired(draft):
-        abort(404)
+        return None
     return draft
 
 
 def _cutoff() -> datetime:
-    return datetime.now(timezone.utc) - timedelta(days=current_app.config["DRAFT_MAX_AGE_DAYS"])
+    return datetime.now(UTC) - timedelta(days=current_app.config["DRAFT_MAX_AGE_DAYS"])
 
 
 def expired(draft: Draft) -> bool:
@@ -53,13 +56,14 @@ def expired(draft: Draft) -> bool:
 
 def save_answers(sess: Session, draft: Draft, answers: dict, expected_version: int, now: datetime) -> int:
     """Store answers only if nobody saved since `expected_version`; returns the new version."""
-    result = sess.execute(
+    result = changed(
+        sess,
         update(Draft)
         .where(Draft.id == draft.id, Draft.version == expected_version, Draft.status == "open")
         .values(answers=answers, version=expected_version + 1, updated_at=now)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    if result.rowcount != 1:
+    if result != 1:
         raise StaleDraft(draft.id)
     # The row is written; keep the object in step without marking it changed (no second UPDATE).
     for name, value in (("answers", answers), ("version", expected_version + 1), ("updated_at", now)):
@@ -67,43 +71,39 @@ def save_answers(sess: Session, draft: Draft, answers: dict, expected_version: i
     return draft.version
 
 
-def discard(sess: Session, draft: Draft, expected_version: int, now: datetime) -> None:
-    result = sess.execute(
+def discard(sess: Session, draft: Draft, expected_version: int | None, now: datetime) -> None:
+    result = changed(
+        sess,
         update(Draft)
         .where(Draft.id == draft.id, Draft.version == expected_version, Draft.status == "open")
-        .values(status="discarded", version=expected_version + 1, updated_at=now)
-        .execution_options(synchronize_session=False)
+        .values(status="discarded", version=Draft.version + 1, updated_at=now)
+        .execution_options(synchronize_session=False),
     )
-    if result.rowcount != 1:
+    if result != 1:
         raise StaleDraft(draft.id)
     numbers.release_holds(sess, draft.id)
 
 
 def count_started_by(sess: Session, user: User) -> int:
     """How many unfinished orders this user started (and may still resume)."""
-    return sess.scalar(select(func.count()).select_from(Draft).where(
-        Draft.created_by_id == user.id, Draft.status == "open", Draft.updated_at >= _cutoff())) or 0
+    return (
+        sess.scalar(
+            select(func.count())
+            .select_from(Draft)
+            .where(Draft.created_by_id == user.id, Draft.status == "open", Draft.updated_at >= _cutoff())
+        )
+        or 0
+    )
 
 
 def open_query(user: User) -> Select:
     """The unfinished orders this user may resume, newest first: their own, or the organisation's for the owner."""
-    query = select(Draft).where(Draft.organisation_id == user.organisation_id, Draft.status == "open",
-                                Draft.updated_at >= _cutoff())
+    query = select(Draft).where(
+        Draft.organisation_id == user.organisation_id, Draft.status == "open", Draft.updated_at >= _cutoff()
+    )
     if not user.is_owner:
         query = query.where(Draft.created_by_id == user.id)
     return query.order_by(Draft.updated_at.desc(), Draft.id)
-
-
-def progress(draft: Draft) -> dict:
-    """How far an order got: steps done of the route, the resume step, what is still missing."""
-    route = [s for s in flow.path(STEPS, draft.answers) if not s.final]
-    done = [s for s in route if flow.is_complete(s, draft.answers)]
-    return {
-        "done": len(done),
-        "total": len(route),
-        "resume": flow.first_incomplete(STEPS, draft.answers),
-        "missing": [s.title for s in route if not flow.is_complete(s, draft.answers)],
-    }
 
 
 def purge(sess: Session, now: datetime, max_age_days: int) -> int:

@@ -1,6 +1,7 @@
 """The one place where a step's answers have side effects: the number an order holds follows its
 Number answer. It runs inside the transaction of the draft's conditional UPDATE, so a refused or
 stale save leaves no hold behind (the caller rolls back), and forms never write."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l

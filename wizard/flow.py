@@ -4,10 +4,12 @@ A step is a row of `steps.STEPS`; `answers` maps a step key to that step's saved
 Nothing here remembers a "current step": every function recomputes from the answers,
 so tabs, back buttons and resuming on another device all agree.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 Answers = Mapping[str, Mapping[str, Any]]
 Predicate = Callable[[Answers], bool]
@@ -23,7 +25,7 @@ class Step:
 
     key: str
     title: Any
-    form: type | None = None
+    form: type[Any] | None = None
     applies: Predicate = always
     # field name -> predicate on the answers (with this step's own values in place)
     reveals: Mapping[str, Predicate] = field(default_factory=dict)

@@ -2,6 +2,7 @@
 fields the step shows), `decorate(ctx)` adds what only the page shows, and `values(ctx)` turns
 valid input into what the draft stores. Forms only read: the side effects of an answer (number
 holds) happen in effects.py, in the transaction that saves the draft."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -19,9 +20,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from . import mex, numbers, porting, pricing
+from .context import StepContext
 from .db import as_int
 from .i18n import day, money
-from .context import StepContext
 from .models import PhoneNumber, Sim, Subscription, User
 from .sim import IccError, clean_icc, grouped
 from .templating import unbroken
@@ -69,8 +70,11 @@ BASIS = {"bound": _l("Bound (contract prices)"), "unbound": _l("Unbound (current
 
 
 class TypeForm(StepForm):
-    kind = RadioField(_l("What kind of subscription?"), choices=options([("mobile", _l("Mobile")), ("fixed", _l("Fixed"))]),
-                      validators=_required(_l("Choose mobile or fixed")))
+    kind = RadioField(
+        _l("What kind of subscription?"),
+        choices=options([("mobile", _l("Mobile")), ("fixed", _l("Fixed"))]),
+        validators=_required(_l("Choose mobile or fixed")),
+    )
 
 
 class PriceBasisForm(StepForm):
@@ -80,16 +84,31 @@ class PriceBasisForm(StepForm):
         contract = ctx.contract
         bound = (_l("Bound: prices from your contract"),)
         if contract:
-            self.hints = {"basis": {
-                "bound": _l("Contract %(ref)s, binding period %(months)s months", ref=contract.reference, months=contract.binding_months),
-                "unbound": _l("Current price list, no binding period")}}
-            self.basis.choices = [SelectChoice("bound", *bound), SelectChoice("unbound", _l("Unbound: current price list"))]
+            self.hints = {
+                "basis": {
+                    "bound": _l(
+                        "Contract %(ref)s, binding period %(months)s months",
+                        ref=contract.reference,
+                        months=contract.binding_months,
+                    ),
+                    "unbound": _l("Current price list, no binding period"),
+                }
+            }
+            self.basis.choices = [
+                SelectChoice("bound", *bound),
+                SelectChoice("unbound", _l("Unbound: current price list")),
+            ]
         else:
-            self.hints = {"basis": {
-                "bound": _l("Not available: %(org)s has no active contract", org=ctx.org.name),
-                "unbound": _l("Current price list, no binding period")}}
-            self.basis.choices = [SelectChoice("bound", *bound, {"disabled": True}),
-                                  SelectChoice("unbound", _l("Unbound: current price list"))]
+            self.hints = {
+                "basis": {
+                    "bound": _l("Not available: %(org)s has no active contract", org=ctx.org.name),
+                    "unbound": _l("Current price list, no binding period"),
+                }
+            }
+            self.basis.choices = [
+                SelectChoice("bound", *bound, {"disabled": True}),
+                SelectChoice("unbound", _l("Unbound: current price list")),
+            ]
         self._contract = contract
 
     @classmethod
@@ -135,24 +154,41 @@ NUMBER_CHOICES = [
 
 
 class NumberForm(StepForm):
-    choice = RadioField(_l("Which number?"), choices=options(NUMBER_CHOICES), validators=_required(_l("Choose how to get a number")))
-    reserved_number = RadioField(_l("Reserved number"), validate_choice=True,
-                                 validators=_required(_l("Choose one of your reserved numbers")))
+    choice = RadioField(
+        _l("Which number?"), choices=options(NUMBER_CHOICES), validators=_required(_l("Choose how to get a number"))
+    )
+    reserved_number = RadioField(
+        _l("Reserved number"), validate_choice=True, validators=_required(_l("Choose one of your reserved numbers"))
+    )
     search = StringField(_l("Search free numbers by digits"), validators=[Length(max=20)])
-    match = SelectField(_l("Where the digits are"), default="anywhere", choices=options([
-        ("anywhere", _l("Anywhere in the number")), ("start", _l("At the start")), ("end", _l("At the end"))]))
+    match = SelectField(
+        _l("Where the digits are"),
+        default="anywhere",
+        choices=options(
+            [("anywhere", _l("Anywhere in the number")), ("start", _l("At the start")), ("end", _l("At the end"))]
+        ),
+    )
     results_page = IntegerField(default=1, validators=[Optional()])  # sent by the Previous/Next buttons
     specific_number = RadioField(_l("Free numbers"), validate_choice=False)
-    port_number = StringField(_l("Number to move"), validators=[DataRequired(_l("Enter the number to move")), Length(max=30)])
-    port_operator = SelectField(_l("Current operator"), choices=options([("", _l("Choose operator"))] + [(o, o) for o in porting.OPERATORS]),
-                                validators=[DataRequired(_l("Choose the current operator"))])
+    port_number = StringField(
+        _l("Number to move"), validators=[DataRequired(_l("Enter the number to move")), Length(max=30)]
+    )
+    port_operator = SelectField(
+        _l("Current operator"),
+        choices=options([("", _l("Choose operator"))] + [(o, o) for o in porting.OPERATORS]),
+        validators=[DataRequired(_l("Choose the current operator"))],
+    )
     port_date = DateField(_l("Wanted porting date"), validators=[InputRequired(_l("Enter the wanted porting date"))])
     redisplay_fields = ("_reveal", "results_page")
-    port_owner = RadioField(_l("Who owns the number today?"), choices=options([
-        ("ours", _l("Our organisation")), ("other", _l("Another organisation"))]),
-        validators=_required(_l("Choose who owns the number")))
-    port_owner_org_number = StringField(_l("The other organisation's organisation number"),
-                                        validators=[DataRequired(_l("Enter the organisation number")), Length(max=20)])
+    port_owner = RadioField(
+        _l("Who owns the number today?"),
+        choices=options([("ours", _l("Our organisation")), ("other", _l("Another organisation"))]),
+        validators=_required(_l("Choose who owns the number")),
+    )
+    port_owner_org_number = StringField(
+        _l("The other organisation's organisation number"),
+        validators=[DataRequired(_l("Enter the organisation number")), Length(max=20)],
+    )
 
     held = None
     more_results = False
@@ -176,8 +212,9 @@ class NumberForm(StepForm):
             self.hints = {"choice": {"reserved": _l("You have no reserved numbers of this kind")}}
         if "specific_number" in self:
             page = self.results_page.data or 1
-            found, self.more_results = numbers.search_free(ctx.sess, ctx.kind, self.search.data or "", ctx.now,
-                                                           self.match.data or "anywhere", page)
+            found, self.more_results = numbers.search_free(
+                ctx.sess, ctx.kind, self.search.data or "", ctx.now, self.match.data or "anywhere", page
+            )
             self.results_page.data = page
             if self.held and all(n.id != self.held.id for n in found):
                 found.insert(0, self.held)  # the buyer's own held number stays on offer
@@ -188,8 +225,13 @@ class NumberForm(StepForm):
         label = dict(NUMBER_CHOICES).get(a.get("choice"), "")
         text = f"{unbroken(numbers.national(a['e164']))} ({label})" if a.get("e164") else str(label)
         if a.get("choice") == "port":
-            text += f" · {unbroken(numbers.international(a['e164']))} · " + str(_l(
-                "from %(operator)s on %(date)s", operator=a["port_operator"], date=day(date.fromisoformat(a["port_date"]))))
+            text += f" · {unbroken(numbers.international(a['e164']))} · " + str(
+                _l(
+                    "from %(operator)s on %(date)s",
+                    operator=a["port_operator"],
+                    date=day(date.fromisoformat(a["port_date"])),
+                )
+            )
             if a.get("port_owner") == "other":
                 text += " · " + str(_l("owned by organisation %(number)s", number=a["port_owner_org_number"]))
         return text
@@ -206,23 +248,33 @@ class NumberForm(StepForm):
         try:
             parsed = numbers.parse(field.data)
         except numbers.NumberError:
-            raise ValidationError(_l("Enter a real phone number, like 070-123 45 67"))
+            raise ValidationError(_l("Enter a real phone number, like 070-123 45 67")) from None
         if numbers.kind_of(parsed) != self.ctx.kind:
-            raise ValidationError(_l("This is not a %(wanted)s number. A %(wanted)s subscription needs a %(wanted)s number.",
-                                     wanted=_kind_label(self.ctx.kind)))
+            raise ValidationError(
+                _l(
+                    "This is not a %(wanted)s number. A %(wanted)s subscription needs a %(wanted)s number.",
+                    wanted=_kind_label(self.ctx.kind),
+                )
+            )
         e164 = numbers.e164(parsed)
         entry = porting.DatabaseRegister(self.ctx.sess).lookup(e164)
         bound_until = porting.still_bound(entry, self.ctx.today)
         if bound_until:
-
-            raise ValidationError(_l("This number is bound to its current operator until %(date)s. You can port it after that date.", date=day(bound_until)))
+            raise ValidationError(
+                _l(
+                    "This number is bound to its current operator until %(date)s. You can port it after that date.",
+                    date=day(bound_until),
+                )
+            )
         if phonenumbers.region_code_for_number(parsed) != "SE":
             raise ValidationError(_l("Only Swedish numbers can be moved here"))
         ours = self.ctx.sess.scalar(select(PhoneNumber).where(PhoneNumber.e164 == e164))
         if ours is not None and ours.status == "assigned":
             raise ValidationError(_l("This number already has a subscription with us."))
         if ours is not None:
-            raise ValidationError(_l("This number is already ours, so there is nothing to move: choose it as a specific number instead."))
+            raise ValidationError(
+                _l("This number is already ours, so there is nothing to move: choose it as a specific number instead.")
+            )
         self.port_e164 = e164
 
     def validate_port_date(self, field):
@@ -231,9 +283,13 @@ class NumberForm(StepForm):
         if field.data < self.ctx.today:
             raise ValidationError(_l("The porting date cannot be in the past"))
         if field.data < self.earliest_port_date or not porting.is_working_day(field.data):
-
-            raise ValidationError(_l("Choose a working day on or after %(date)s (porting takes %(n)s working days)",
-                                     date=day(self.earliest_port_date), n=porting.LEAD_WORKING_DAYS[self.ctx.kind]))
+            raise ValidationError(
+                _l(
+                    "Choose a working day on or after %(date)s (porting takes %(n)s working days)",
+                    date=day(self.earliest_port_date),
+                    n=porting.LEAD_WORKING_DAYS[self.ctx.kind],
+                )
+            )
 
     def values(self, ctx):
         choice = self.choice.data
@@ -241,8 +297,14 @@ class NumberForm(StepForm):
             owner = {"port_owner": self.port_owner.data}
             if self.port_owner.data == "other":
                 owner["port_owner_org_number"] = self.port_owner_org_number.data
-            return {"choice": choice, "e164": self.port_e164, "port_number": self.port_e164, "port_operator": self.port_operator.data,
-                    "port_date": self.port_date.data.isoformat(), **owner}
+            return {
+                "choice": choice,
+                "e164": self.port_e164,
+                "port_number": self.port_e164,
+                "port_operator": self.port_operator.data,
+                "port_date": self.port_date.data.isoformat(),
+                **owner,
+            }
         if choice == "reserved":
             number = next(n for n in self.reserved or [] if str(n.id) == self.reserved_number.data)
             return {"choice": choice, "number_id": str(number.id), "e164": number.e164}
@@ -251,8 +313,12 @@ class NumberForm(StepForm):
             if previous.get("choice") == "new" and previous.get("number_id"):
                 return {"choice": "new", "number_id": previous["number_id"], "e164": previous.get("e164")}
             return {"choice": "new"}  # effects.settle holds the next free number
-        return {"choice": choice, "number_id": str(as_int(self.specific_number.data)), "search": self.search.data or "",
-                "match": self.match.data or "anywhere"}
+        return {
+            "choice": choice,
+            "number_id": str(as_int(self.specific_number.data)),
+            "search": self.search.data or "",
+            "match": self.match.data or "anywhere",
+        }
 
 
 ORG_NUMBER_FORMATS = (se_orgnr, no_orgnr, dk_cvr)
@@ -271,11 +337,20 @@ def _kind_label(kind):
 
 
 class SimForm(StepForm):
-    sim_kind = RadioField(_l("Which SIM?"), choices=options([("physical", _l("Physical SIM card")), ("esim", _l("eSIM"))]),
-                          validators=_required(_l("Choose physical SIM or eSIM")))
-    icc = StringField(_l("SIM card number (ICC)"), validators=[DataRequired(_l("Enter the SIM card number")), Length(max=40)])
-    hints = {"sim_kind": {"physical": _l("You have the SIM card in hand"),
-                          "esim": _l("You get a QR code to scan with the phone after saving")}}
+    sim_kind = RadioField(
+        _l("Which SIM?"),
+        choices=options([("physical", _l("Physical SIM card")), ("esim", _l("eSIM"))]),
+        validators=_required(_l("Choose physical SIM or eSIM")),
+    )
+    icc = StringField(
+        _l("SIM card number (ICC)"), validators=[DataRequired(_l("Enter the SIM card number")), Length(max=40)]
+    )
+    hints = {
+        "sim_kind": {
+            "physical": _l("You have the SIM card in hand"),
+            "esim": _l("You get a QR code to scan with the phone after saving"),
+        }
+    }
 
     ICC_MESSAGES = {
         "digits": _l("The SIM card number can only contain the digits 0 to 9"),
@@ -298,11 +373,20 @@ class SimForm(StepForm):
             icc = clean_icc(field.data)
         except IccError as exc:
             digits = len("".join(field.data.split()).replace("-", ""))
-            raise ValidationError(self.ICC_MESSAGES[str(exc)] % {"n": digits} if str(exc) == "length" else self.ICC_MESSAGES[str(exc)])
-        owner = self.ctx.sess.scalar(select(Subscription).join(Sim, Sim.subscription_id == Subscription.id).where(Sim.icc == icc))
+            raise ValidationError(
+                self.ICC_MESSAGES[str(exc)] % {"n": digits} if str(exc) == "length" else self.ICC_MESSAGES[str(exc)]
+            ) from None
+        owner = self.ctx.sess.scalar(
+            select(Subscription).join(Sim, Sim.subscription_id == Subscription.id).where(Sim.icc == icc)
+        )
         if owner is not None and owner.organisation_id == self.ctx.org.id:
-            raise ValidationError(_l("This SIM card is already in use for %(number)s (%(user)s)",
-                                     number=numbers.national(owner.number.e164), user=owner.user.name))
+            raise ValidationError(
+                _l(
+                    "This SIM card is already in use for %(number)s (%(user)s)",
+                    number=numbers.national(owner.number.e164),
+                    user=owner.user.name,
+                )
+            )
         if owner is not None:
             raise ValidationError(_l("This SIM card is already in use"))
         field.data = icc
@@ -314,9 +398,11 @@ class SimForm(StepForm):
 
 
 class PbxForm(StepForm):
-    mode = RadioField(_l("Connect the number to your PBX?"),
-                      choices=options([("pbx", _l("PBX-integrated")), ("independent", _l("Independent"))]),
-                      validators=_required(_l("Choose PBX-integrated or independent")))
+    mode = RadioField(
+        _l("Connect the number to your PBX?"),
+        choices=options([("pbx", _l("PBX-integrated")), ("independent", _l("Independent"))]),
+        validators=_required(_l("Choose PBX-integrated or independent")),
+    )
     mex = BooleanField(_l("Turn on MEX: pair this number with the user's number of the other kind"))
 
     @classmethod
@@ -324,9 +410,13 @@ class PbxForm(StepForm):
         if a.get("mode") == "pbx":
             return str(_l("PBX-integrated, MEX on") if a.get("mex") else _l("PBX-integrated, MEX off"))
         return str(_l("Independent (no PBX features)"))
-    hints = {"mode": {
-        "pbx": _l("Calls go through the PBX: line state and call transfer work"),
-        "independent": _l("Not part of the PBX: no line state or transfer; the operator handles all settings")}}
+
+    hints = {
+        "mode": {
+            "pbx": _l("Calls go through the PBX: line state and call transfer work"),
+            "independent": _l("Not part of the PBX: no line state or transfer; the operator handles all settings"),
+        }
+    }
 
 
 class UserForm(StepForm):
@@ -335,14 +425,21 @@ class UserForm(StepForm):
 
     def prepare(self, ctx):
         self.ctx = ctx
-        self.users = {str(u.id): u for u in ctx.sess.scalars(
-            select(User).where(User.organisation_id == ctx.org.id, User.active.is_(True)).order_by(User.name))}
-        self.user_id.choices = options([("", _l("Choose a user"))] + [(i, f"{u.name} ({u.email})") for i, u in self.users.items()])
+        self.users = {
+            str(u.id): u
+            for u in ctx.sess.scalars(
+                select(User).where(User.organisation_id == ctx.org.id, User.active.is_(True)).order_by(User.name)
+            )
+        }
+        self.user_id.choices = options(
+            [("", _l("Choose a user"))] + [(i, f"{u.name} ({u.email})") for i, u in self.users.items()]
+        )
         if "mex_partner" not in self:
             return
         self.mex_partner.choices = []
-        if ctx.kind and as_int(self.user_id.data) is not None:
-            partners = mex.partner_candidates(ctx.sess, ctx.org.id, as_int(self.user_id.data), ctx.kind)
+        user_id = as_int(self.user_id.data)
+        if ctx.kind and user_id is not None:
+            partners = mex.partner_candidates(ctx.sess, ctx.org.id, user_id, ctx.kind)
             self.mex_partner.choices = options([(str(n.id), numbers.national(n.e164)) for n in partners])
 
     @classmethod
@@ -359,8 +456,13 @@ class UserForm(StepForm):
         if user is None:
             raise ValidationError(_l("Choose a user of your organisation"))
         if "mex_partner" in self._fields and not self.mex_partner.choices:
-            raise ValidationError(_l("%(name)s has no PBX-integrated %(kind)s number to pair with. Choose another user, or go back and turn MEX off.",
-                                     name=user.name, kind=_kind_label(mex.OTHER_KIND.get(self.ctx.kind))))
+            raise ValidationError(
+                _l(
+                    "%(name)s has no PBX-integrated %(kind)s number to pair with. Choose another user, or go back and turn MEX off.",
+                    name=user.name,
+                    kind=_kind_label(mex.OTHER_KIND.get(self.ctx.kind)),
+                )
+            )
 
     def validate_mex_partner(self, field):
         if not field.choices:
@@ -370,5 +472,8 @@ class UserForm(StepForm):
 
 
 class TopUpForm(StepForm):
-    top_up = RadioField(_l("May the user buy extra data (top-up)?"), choices=options([("yes", _l("Yes")), ("no", _l("No"))]),
-                        validators=_required(_l("Choose yes or no")))
+    top_up = RadioField(
+        _l("May the user buy extra data (top-up)?"),
+        choices=options([("yes", _l("Yes")), ("no", _l("No"))]),
+        validators=_required(_l("Choose yes or no")),
+    )

@@ -5,10 +5,12 @@ Every page needs the person and the organisation, and every order page needs the
 reading them together keeps a wizard step at a handful of statements. The draft is joined
 only within the person's organisation; whether this person may see it is decided by the view.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
@@ -30,17 +32,26 @@ class Visit:
 
 def load(sess: Session, token: str, oldest: datetime, today: date, draft_id: str | None = None) -> Visit | None:
     """The visit of an active login session created after `oldest`, or None."""
-    in_force = and_(Contract.organisation_id == Organisation.id, Contract.starts_on <= today,
-                    or_(Contract.ends_on.is_(None), Contract.ends_on >= today))
-    query = (select(User, Organisation, Contract).select_from(LoginSession)
-             .join(User, User.id == LoginSession.user_id).join(Organisation, Organisation.id == User.organisation_id)
-             .outerjoin(Contract, in_force)
-             .where(LoginSession.token == token, LoginSession.created_at > oldest, User.active.is_(True)))
+    in_force = and_(
+        Contract.organisation_id == Organisation.id,
+        Contract.starts_on <= today,
+        or_(Contract.ends_on.is_(None), Contract.ends_on >= today),
+    )
+    query = (
+        select(User, Organisation, Contract)
+        .select_from(LoginSession)
+        .join(User, User.id == LoginSession.user_id)
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .outerjoin(Contract, in_force)
+        .where(LoginSession.token == token, LoginSession.created_at > oldest, User.active.is_(True))
+    )
     if draft_id is not None:
-        query = (query.add_columns(Draft, PhoneNumber)
-                 .outerjoin(Draft, and_(Draft.id == draft_id, Draft.organisation_id == User.organisation_id))
-                 .outerjoin(PhoneNumber, and_(PhoneNumber.held_by_draft_id == Draft.id, PhoneNumber.status == "held")))
-    row = sess.execute(query.limit(1)).first()
+        query = (
+            query.add_columns(Draft, PhoneNumber)
+            .outerjoin(Draft, and_(Draft.id == draft_id, Draft.organisation_id == User.organisation_id))
+            .outerjoin(PhoneNumber, and_(PhoneNumber.held_by_draft_id == Draft.id, PhoneNumber.status == "held"))
+        )
+    row: Any = sess.execute(query.limit(1)).first()  # three or five entities, as the query was built
     if row is None:
         return None
     visit = Visit(row[0], row[1], row[2], draft_id)

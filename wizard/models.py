@@ -1,9 +1,10 @@
 """The data model of the whole product: tenants, people, prices, numbers, orders."""
+
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -23,7 +24,6 @@ from sqlalchemy.types import TypeDecorator
 from .db import Base
 
 
-
 class UtcDateTime(TypeDecorator):
     """A moment stored in UTC and read back timezone-aware on every database.
 
@@ -38,18 +38,18 @@ class UtcDateTime(TypeDecorator):
         if value is not None:
             if value.tzinfo is None:
                 raise ValueError("naive datetime: use an aware one (UTC)")
-            value = value.astimezone(timezone.utc)
+            value = value.astimezone(UTC)
         return value
 
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value
 
 
 def utcnow() -> datetime:
     """Timezone-aware now, the only clock the models use."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_draft_id() -> str:
@@ -68,7 +68,7 @@ class Organisation(Base):
     users: Mapped[list[User]] = relationship(back_populates="organisation")
     contracts: Mapped[list[Contract]] = relationship(back_populates="organisation")
 
-    def active_contract(self, today: date) -> Optional[Contract]:
+    def active_contract(self, today: date) -> Contract | None:
         """The contract in force today, if any."""
         for contract in self.contracts:
             if contract.starts_on <= today and (contract.ends_on is None or today <= contract.ends_on):
@@ -76,7 +76,7 @@ class Organisation(Base):
         return None
 
     @property
-    def owner(self) -> Optional[User]:
+    def owner(self) -> User | None:
         return next((u for u in self.users if u.is_owner), None)
 
 
@@ -88,7 +88,7 @@ class Contract(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)
     starts_on: Mapped[date] = mapped_column(Date)
-    ends_on: Mapped[Optional[date]] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
     binding_months: Mapped[int] = mapped_column(Integer)
     organisation: Mapped[Organisation] = relationship(back_populates="contracts")
 
@@ -101,7 +101,7 @@ class User(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    password_hash: Mapped[Optional[str]] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
     is_owner: Mapped[bool] = mapped_column(Boolean, default=False)
     permissions: Mapped[str] = mapped_column(String(100), default="")  # space-separated
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -109,7 +109,8 @@ class User(Base):
     organisation: Mapped[Organisation] = relationship(back_populates="users")
 
     # Flask-Login protocol. The id Flask-Login keeps is the login session's token, see auth.py.
-    login_token = None
+    # Not a column: auth.load_user sets it per request.
+    login_token = None  # type: str | None
     is_anonymous = False
 
     @property
@@ -120,7 +121,7 @@ class User(Base):
     def is_active(self) -> bool:
         return self.active
 
-    def get_id(self) -> Optional[str]:
+    def get_id(self) -> str | None:
         return self.login_token
 
     def has_permission(self, name: str) -> bool:
@@ -152,14 +153,14 @@ class PriceItem(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40))
     category: Mapped[str] = mapped_column(String(20))
-    kind: Mapped[Optional[str]] = mapped_column(String(10))  # mobile, fixed, or None for both
+    kind: Mapped[str | None] = mapped_column(String(10))  # mobile, fixed, or None for both
     basis: Mapped[str] = mapped_column(String(10))
-    contract_id: Mapped[Optional[int]] = mapped_column(ForeignKey("contracts.id"), index=True)
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(String(300), default="")
     monthly_ore: Mapped[int] = mapped_column(Integer)  # prices in öre (1/100 SEK)
     one_off_ore: Mapped[int] = mapped_column(Integer, default=0)
-    data_gb: Mapped[Optional[int]] = mapped_column(Integer)
+    data_gb: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -170,23 +171,19 @@ class PhoneNumber(Base):
     __table_args__ = (
         CheckConstraint("kind IN ('mobile', 'fixed')", name="ck_phone_numbers_kind"),
         CheckConstraint("status IN ('free', 'held', 'reserved', 'assigned')", name="ck_phone_numbers_status"),
-        CheckConstraint(
-            "(status = 'held') = (held_by_draft_id IS NOT NULL)", name="ck_phone_numbers_hold_has_draft"
-        ),
+        CheckConstraint("(status = 'held') = (held_by_draft_id IS NOT NULL)", name="ck_phone_numbers_hold_has_draft"),
         Index("ix_phone_numbers_kind_e164", "kind", "e164"),  # the first free number of a kind
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     e164: Mapped[str] = mapped_column(String(16), unique=True)
     kind: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(10), default="free", index=True)
-    organisation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisations.id"), index=True)
-    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     pbx: Mapped[bool] = mapped_column(Boolean, default=False)
-    held_by_draft_id: Mapped[Optional[str]] = mapped_column(
-        ForeignKey("drafts.id", ondelete="SET NULL"), index=True
-    )
-    hold_expires_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
-    user: Mapped[Optional[User]] = relationship()
+    held_by_draft_id: Mapped[str | None] = mapped_column(ForeignKey("drafts.id", ondelete="SET NULL"), index=True)
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    user: Mapped[User | None] = relationship()
 
 
 class PortingRegisterEntry(Base):
@@ -196,7 +193,7 @@ class PortingRegisterEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     e164: Mapped[str] = mapped_column(String(16), unique=True)
     current_operator: Mapped[str] = mapped_column(String(100))
-    binding_ends_on: Mapped[Optional[date]] = mapped_column(Date)
+    binding_ends_on: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
@@ -204,9 +201,7 @@ class Draft(Base):
     """A half-finished order: the answers so far, versioned against lost updates."""
 
     __tablename__ = "drafts"
-    __table_args__ = (
-        CheckConstraint("status IN ('open', 'submitted', 'discarded')", name="ck_drafts_status"),
-    )
+    __table_args__ = (CheckConstraint("status IN ('open', 'submitted', 'discarded')", name="ck_drafts_status"),)
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_draft_id)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -233,17 +228,17 @@ class Subscription(Base):
     kind: Mapped[str] = mapped_column(String(10))
     price_basis: Mapped[str] = mapped_column(String(10))
     call_rate_id: Mapped[int] = mapped_column(ForeignKey("price_items.id"))
-    data_package_id: Mapped[Optional[int]] = mapped_column(ForeignKey("price_items.id"))
+    data_package_id: Mapped[int | None] = mapped_column(ForeignKey("price_items.id"))
     number_id: Mapped[int] = mapped_column(ForeignKey("phone_numbers.id"), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     pbx: Mapped[bool] = mapped_column(Boolean)
-    top_up: Mapped[Optional[bool]] = mapped_column(Boolean)
+    top_up: Mapped[bool | None] = mapped_column(Boolean)
     monthly_ore: Mapped[int] = mapped_column(Integer)
     one_off_ore: Mapped[int] = mapped_column(Integer)
-    binding_ends_on: Mapped[Optional[date]] = mapped_column(Date)
+    binding_ends_on: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(12), default="active")
-    porting_status: Mapped[Optional[str]] = mapped_column(String(12))
-    porting_date: Mapped[Optional[date]] = mapped_column(Date)
+    porting_status: Mapped[str | None] = mapped_column(String(12))
+    porting_date: Mapped[date | None] = mapped_column(Date)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     number: Mapped[PhoneNumber] = relationship(foreign_keys=[number_id])
@@ -264,8 +259,8 @@ class Sim(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), unique=True)
     kind: Mapped[str] = mapped_column(String(10))
-    icc: Mapped[Optional[str]] = mapped_column(String(20), unique=True)
-    activation_code: Mapped[Optional[str]] = mapped_column(String(200), unique=True)
+    icc: Mapped[str | None] = mapped_column(String(20), unique=True)
+    activation_code: Mapped[str | None] = mapped_column(String(200), unique=True)
 
 
 class MexPair(Base):
@@ -288,7 +283,7 @@ class AuditEvent(Base):
     __tablename__ = "audit_events"
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(String(60))
     subject: Mapped[str] = mapped_column(String(100))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -3,6 +3,7 @@
 Every change of a number's status is a conditional UPDATE that must touch exactly
 one row, so two buyers can never hold or get the same number, on SQLite or PostgreSQL.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -13,6 +14,7 @@ from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberTyp
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from .db import changed
 from .models import PhoneNumber
 
 MOBILE_TYPES = {PhoneNumberType.MOBILE}
@@ -69,8 +71,9 @@ def _available(now: datetime):
 PAGE_SIZE = 10
 
 
-def search_free(sess: Session, kind: str, digits: str, now: datetime, match: str = "anywhere",
-                page: int = 1, limit: int = PAGE_SIZE) -> tuple[list[PhoneNumber], bool]:
+def search_free(
+    sess: Session, kind: str, digits: str, now: datetime, match: str = "anywhere", page: int = 1, limit: int = PAGE_SIZE
+) -> tuple[list[PhoneNumber], bool]:
     """Free numbers of a kind whose digits match (anywhere, at the start or at the end), a page at
     a time; returns the page and whether there are more."""
     query = select(PhoneNumber).where(PhoneNumber.kind == kind, _available(now))
@@ -91,7 +94,9 @@ def search_free(sess: Session, kind: str, digits: str, now: datetime, match: str
 
 def held_by(sess: Session, draft_id: str) -> PhoneNumber | None:
     """The number a draft holds (its hold may have run out), if any."""
-    return sess.scalar(select(PhoneNumber).where(PhoneNumber.held_by_draft_id == draft_id, PhoneNumber.status == "held"))
+    return sess.scalar(
+        select(PhoneNumber).where(PhoneNumber.held_by_draft_id == draft_id, PhoneNumber.status == "held")
+    )
 
 
 def is_available(sess: Session, number_id: int, draft_id: str, now: datetime) -> bool:
@@ -99,7 +104,8 @@ def is_available(sess: Session, number_id: int, draft_id: str, now: datetime) ->
     number = sess.get(PhoneNumber, number_id)
     return number is not None and (
         number.status == "free"
-        or (number.status == "held" and (number.held_by_draft_id == draft_id or number.hold_expires_at < now)))
+        or (number.status == "held" and (number.held_by_draft_id == draft_id or (number.hold_expires_at or now) < now))
+    )
 
 
 def reserved_for(sess: Session, organisation_id: int, kind: str) -> list[PhoneNumber]:
@@ -107,8 +113,11 @@ def reserved_for(sess: Session, organisation_id: int, kind: str) -> list[PhoneNu
     return list(
         sess.scalars(
             select(PhoneNumber)
-            .where(PhoneNumber.organisation_id == organisation_id, PhoneNumber.kind == kind,
-                   PhoneNumber.status == "reserved")
+            .where(
+                PhoneNumber.organisation_id == organisation_id,
+                PhoneNumber.kind == kind,
+                PhoneNumber.status == "reserved",
+            )
             .order_by(PhoneNumber.e164)
         )
     )
@@ -139,10 +148,11 @@ def hold(sess: Session, number_id: int, kind: str | None, draft_id: str, now: da
 def hold_next_free(sess: Session, kind: str, draft_id: str, now: datetime, minutes: int) -> Held | None:
     """Hold the lowest free number of a kind: one UPDATE of the first row of the (kind, e164) index
     that is available. When another buyer takes that row first, try the next one."""
-    first_free = (select(PhoneNumber.id).where(PhoneNumber.kind == kind, _available(now))
-                  .order_by(PhoneNumber.e164).limit(1).scalar_subquery())
+    first_free = (
+        select(PhoneNumber.id).where(PhoneNumber.kind == kind, _available(now)).order_by(PhoneNumber.e164).limit(1)
+    )
     for _attempt in range(20):
-        held = _hold(sess, PhoneNumber.id == first_free, draft_id, now, minutes)
+        held = _hold(sess, PhoneNumber.id == first_free.scalar_subquery(), draft_id, now, minutes)
         if held is not None or sess.scalar(first_free) is None:
             return held
     return None
@@ -155,23 +165,39 @@ def release_holds(sess: Session, draft_ids: str | list[str], keep: int | None = 
     if keep is not None:
         stmt = stmt.where(PhoneNumber.id != keep)
     sess.execute(
-        stmt.values(status="free", held_by_draft_id=None, hold_expires_at=None)
-        .execution_options(synchronize_session=False)
+        stmt.values(status="free", held_by_draft_id=None, hold_expires_at=None).execution_options(
+            synchronize_session=False
+        )
     )
 
 
-def assign(sess: Session, number_id: int, draft_id: str, organisation_id: int, user_id: int, pbx: bool,
-           now: datetime, reserved: bool) -> bool:
+def assign(
+    sess: Session,
+    number_id: int,
+    draft_id: str,
+    organisation_id: int,
+    user_id: int,
+    pbx: bool,
+    now: datetime,
+    reserved: bool,
+) -> bool:
     """Assign a held (or still free) pool number, or an org's reserved one; exactly one row or False."""
     if reserved:
         allowed = and_(PhoneNumber.status == "reserved", PhoneNumber.organisation_id == organisation_id)
     else:
         allowed = or_(_available(now), and_(PhoneNumber.status == "held", PhoneNumber.held_by_draft_id == draft_id))
-    result = sess.execute(
+    result = changed(
+        sess,
         update(PhoneNumber)
         .where(PhoneNumber.id == number_id, allowed)
-        .values(status="assigned", organisation_id=organisation_id, user_id=user_id, pbx=pbx,
-                held_by_draft_id=None, hold_expires_at=None)
-        .execution_options(synchronize_session=False)
+        .values(
+            status="assigned",
+            organisation_id=organisation_id,
+            user_id=user_id,
+            pbx=pbx,
+            held_by_draft_id=None,
+            hold_expires_at=None,
+        )
+        .execution_options(synchronize_session=False),
     )
-    return result.rowcount == 1
+    return result == 1

@@ -1,4 +1,5 @@
 """Save: re-check every answer against today's data, then buy in one transaction, exactly once."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from . import flow, numbers, pricing
 from .context import StepContext
+from .db import changed
 from .effects import HOLDING_CHOICES
 from .models import AuditEvent, Draft, MexPair, PhoneNumber, Sim, Subscription, User
 from .sim import activation_code, grouped
@@ -41,13 +43,12 @@ def bind_form(step, ctx: StepContext, formdata, csrf: bool = True):
 
 def shown_fields(step, form) -> set[str]:
     """Revealed fields the buyer can see now: present in the form, and a radio group only with options."""
-    return {name for name in step.reveals
-            if name in form and (form[name].type != "RadioField" or form[name].choices)}
+    return {name for name in step.reveals if name in form and (form[name].type != "RadioField" or form[name].choices)}
 
 
 def as_formdata(values: dict) -> MultiDict:
     """Stored answers as the form post that would have produced them."""
-    data = MultiDict()
+    data: MultiDict = MultiDict()
     for key, value in values.items():
         if value is True:
             data[key] = "y"
@@ -71,7 +72,9 @@ def recheck(ctx: StepContext) -> Problem | None:
         if step.key == "number" and values.get("choice") in HOLDING_CHOICES:
             number_id = int(values["number_id"])
             if not (ctx.holding(number_id) or numbers.is_available(ctx.sess, number_id, ctx.draft.id, ctx.now)):
-                return Problem(step.key, {"choice": [gettext("Your held number was released or taken. Choose the number again.")]})
+                return Problem(
+                    step.key, {"choice": [gettext("Your held number was released or taken. Choose the number again.")]}
+                )
             continue
         form = bind_form(step, ctx, as_formdata(values), csrf=False)
         if not form.validate():
@@ -93,12 +96,14 @@ def place(ctx: StepContext, buyer: User, checked_version: int | None) -> Subscri
     first one's subscription; the unique draft_id makes a duplicate impossible.
     """
     sess, draft = ctx.sess, ctx.draft
-    closed = sess.execute(
-        update(Draft).where(Draft.id == draft.id, Draft.status == "open", Draft.version == checked_version)
+    closed = changed(
+        sess,
+        update(Draft)
+        .where(Draft.id == draft.id, Draft.status == "open", Draft.version == checked_version)
         .values(status="submitted", version=Draft.version + 1, updated_at=ctx.now)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    if closed.rowcount != 1:  # another request saved it first, or changed an answer meanwhile
+    if closed != 1:  # another request saved it first, or changed an answer meanwhile
         sess.rollback()
         return existing(sess, draft.id) or Problem(STALE, {})
     problem = recheck(ctx)
@@ -133,30 +138,63 @@ def _buy(ctx: StepContext, buyer: User) -> Subscription:
     quote = pricing.quote(ctx.prices(), ctx.contract, a, ctx.today)
     basis = a["price_basis"]["basis"]
     call_rate = pricing.find(ctx.prices(), "call_rate", a["call_rate"]["code"])
-    data_package = pricing.find(ctx.prices(), "data_package", a["data_package"]["code"]) if "data_package" in a else None
+    assert call_rate is not None, "recheck() found the call rate a moment ago, in this transaction"
+    data_package = (
+        pricing.find(ctx.prices(), "data_package", a["data_package"]["code"]) if "data_package" in a else None
+    )
     porting = a["number"]["choice"] == "port"
     subscription = Subscription(
-        organisation_id=org.id, draft_id=draft.id, kind=kind, price_basis=basis, call_rate_id=call_rate.id,
-        data_package_id=data_package.id if data_package else None, number_id=number_id, user_id=user_id,
-        pbx=pbx, top_up=(a["top_up"]["top_up"] == "yes") if "top_up" in a else None,
-        monthly_ore=quote.monthly_ore, one_off_ore=quote.one_off_ore, binding_ends_on=quote.binding_ends_on,
-        status="pending_port" if porting else "active", porting_status="submitted" if porting else None,
+        organisation_id=org.id,
+        draft_id=draft.id,
+        kind=kind,
+        price_basis=basis,
+        call_rate_id=call_rate.id,
+        data_package_id=data_package.id if data_package else None,
+        number_id=number_id,
+        user_id=user_id,
+        pbx=pbx,
+        top_up=(a["top_up"]["top_up"] == "yes") if "top_up" in a else None,
+        monthly_ore=quote.monthly_ore,
+        one_off_ore=quote.one_off_ore,
+        binding_ends_on=quote.binding_ends_on,
+        status="pending_port" if porting else "active",
+        porting_status="submitted" if porting else None,
         porting_date=date.fromisoformat(a["number"]["port_date"]) if porting else None,
-        created_by_id=buyer.id, created_at=ctx.now,
+        created_by_id=buyer.id,
+        created_at=ctx.now,
     )
     sess.add(subscription)
     sess.flush()
     if kind == "mobile":
         sim = a["sim"]
-        sess.add(Sim(subscription_id=subscription.id, kind=sim["sim_kind"], icc=sim.get("icc"),
-                     activation_code=activation_code(current_app.config["ESIM_SMDP_ADDRESS"]) if sim["sim_kind"] == "esim" else None))
+        sess.add(
+            Sim(
+                subscription_id=subscription.id,
+                kind=sim["sim_kind"],
+                icc=sim.get("icc"),
+                activation_code=activation_code(current_app.config["ESIM_SMDP_ADDRESS"])
+                if sim["sim_kind"] == "esim"
+                else None,
+            )
+        )
     if pbx and a["pbx"].get("mex"):
         partner_id = int(a["user"]["mex_partner"])
         ids = {kind: number_id, "fixed" if kind == "mobile" else "mobile": partner_id}
-        sess.add(MexPair(organisation_id=org.id, user_id=user_id, fixed_number_id=ids["fixed"], mobile_number_id=ids["mobile"]))
-    sess.add(AuditEvent(organisation_id=org.id, actor_id=buyer.id, action="subscription.purchased",
-                        subject=f"subscription:{subscription.id}", created_at=ctx.now,
-                        data={"draft": draft.id, "number": e164, "kind": kind, "basis": basis}))
+        sess.add(
+            MexPair(
+                organisation_id=org.id, user_id=user_id, fixed_number_id=ids["fixed"], mobile_number_id=ids["mobile"]
+            )
+        )
+    sess.add(
+        AuditEvent(
+            organisation_id=org.id,
+            actor_id=buyer.id,
+            action="subscription.purchased",
+            subject=f"subscription:{subscription.id}",
+            created_at=ctx.now,
+            data={"draft": draft.id, "number": e164, "kind": kind, "basis": basis},
+        )
+    )
     sess.flush()
     return subscription
 
@@ -165,12 +203,15 @@ def _number(ctx: StepContext, kind: str, user_id: int, pbx: bool) -> int:
     """The id of the order's number, now assigned to the user: a ported one is added to our pool."""
     sess, a = ctx.sess, ctx.answers["number"]
     if a["choice"] == "port":
-        number = PhoneNumber(e164=a["e164"], kind=kind, status="assigned", organisation_id=ctx.org.id,
-                             user_id=user_id, pbx=pbx)
+        number = PhoneNumber(
+            e164=a["e164"], kind=kind, status="assigned", organisation_id=ctx.org.id, user_id=user_id, pbx=pbx
+        )
         sess.add(number)
         sess.flush()
         return number.id
     number_id = int(a["number_id"])
-    if not numbers.assign(sess, number_id, ctx.draft.id, ctx.org.id, user_id, pbx, ctx.now, reserved=a["choice"] == "reserved"):
+    if not numbers.assign(
+        sess, number_id, ctx.draft.id, ctx.org.id, user_id, pbx, ctx.now, reserved=a["choice"] == "reserved"
+    ):
         raise _Taken("number", "choice", gettext("That number was just taken. Choose another."))
     return number_id

@@ -1,4 +1,5 @@
 """One page of a query's rows, with what a pager needs: two statements however many rows there are."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,5 +1,6 @@
 """Porting a number in: the porting register behind a small interface (importable from CSV),
 the porting date rule, and the porting status a subscription moves through after Save."""
+
 from __future__ import annotations
 
 import csv
@@ -7,7 +8,7 @@ import functools
 import io
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Protocol, TextIO
 
 import holidays
@@ -15,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from . import mex, numbers
+from .db import changed
 from .models import AuditEvent, PhoneNumber, PortingRegisterEntry, Subscription
 
 OPERATORS = ["Telia", "Tele2", "Telenor", "Tre", "Comviq", "Hallon", "Vimla", "Other"]
@@ -114,14 +116,22 @@ def read_register_csv(stream: TextIO) -> tuple[list[RegisterRow], list[RowError]
     while header is not None and not any(cell.strip() for cell in header):
         header = next(reader, None)
     if header is None:
-        return [], [RowError(1, "header", "", "the file is empty; the first line must be the header "
-                                                + ",".join(REGISTER_COLUMNS))]
+        return [], [
+            RowError(
+                1, "header", "", "the file is empty; the first line must be the header " + ",".join(REGISTER_COLUMNS)
+            )
+        ]
     names = [cell.strip().lower() for cell in header]
     missing = [column for column in REGISTER_COLUMNS if column not in names]
     if missing:
-        return [], [RowError(reader.line_num, "header", delimiter.join(header),
-                             f"the header lacks the column(s) {', '.join(missing)}; "
-                             f"expected {','.join(REGISTER_COLUMNS)}")]
+        return [], [
+            RowError(
+                reader.line_num,
+                "header",
+                delimiter.join(header),
+                f"the header lacks the column(s) {', '.join(missing)}; expected {','.join(REGISTER_COLUMNS)}",
+            )
+        ]
     index = {column: names.index(column) for column in REGISTER_COLUMNS}
     rows: list[RegisterRow] = []
     errors: list[RowError] = []
@@ -131,8 +141,9 @@ def read_register_csv(stream: TextIO) -> tuple[list[RegisterRow], list[RowError]
         if not any(cell.strip() for cell in cells):
             continue  # blank lines are allowed
         if len(cells) != len(names):
-            errors.append(RowError(line, "row", delimiter.join(cells),
-                                   f"has {len(cells)} column(s), the header has {len(names)}"))
+            errors.append(
+                RowError(line, "row", delimiter.join(cells), f"has {len(cells)} column(s), the header has {len(names)}")
+            )
             continue
         row_errors = []
         raw_number = cells[index["number"]].strip()
@@ -145,14 +156,21 @@ def read_register_csv(stream: TextIO) -> tuple[list[RegisterRow], list[RowError]
             except numbers.NumberError:
                 row_errors.append(RowError(line, "number", raw_number, "not a valid phone number"))
         if e164 is not None and e164 in first_seen:
-            row_errors.append(RowError(line, "number", raw_number,
-                                       f"duplicate number {e164}, already on line {first_seen[e164]}"))
+            row_errors.append(
+                RowError(line, "number", raw_number, f"duplicate number {e164}, already on line {first_seen[e164]}")
+            )
         operator = cells[index["current_operator"]].strip()
         if not operator:
             row_errors.append(RowError(line, "current_operator", operator, "the current operator is missing"))
         elif len(operator) > OPERATOR_MAX_LENGTH:
-            row_errors.append(RowError(line, "current_operator", operator,
-                                       f"the operator name is longer than {OPERATOR_MAX_LENGTH} characters"))
+            row_errors.append(
+                RowError(
+                    line,
+                    "current_operator",
+                    operator,
+                    f"the operator name is longer than {OPERATOR_MAX_LENGTH} characters",
+                )
+            )
         raw_date = cells[index["binding_ends_on"]].strip()
         binding_ends_on = None
         if raw_date:
@@ -161,11 +179,12 @@ def read_register_csv(stream: TextIO) -> tuple[list[RegisterRow], list[RowError]
                     raise ValueError(raw_date)
                 binding_ends_on = date.fromisoformat(raw_date)
             except ValueError:
-                row_errors.append(RowError(line, "binding_ends_on", raw_date,
-                                           "not a date in the form YYYY-MM-DD (or leave it empty)"))
+                row_errors.append(
+                    RowError(line, "binding_ends_on", raw_date, "not a date in the form YYYY-MM-DD (or leave it empty)")
+                )
         if e164 is not None and e164 not in first_seen:
             first_seen[e164] = line
-        if row_errors:
+        if row_errors or e164 is None:
             errors.extend(row_errors)
         else:
             rows.append(RegisterRow(line, e164, operator, binding_ends_on))
@@ -184,18 +203,28 @@ def import_register(sess: Session, rows: list[RegisterRow], now: datetime) -> Im
     existing: dict[str, PortingRegisterEntry] = {}
     e164s = [row.e164 for row in rows]
     for start in range(0, len(e164s), 500):
-        chunk = e164s[start:start + 500]
-        for entry in sess.scalars(select(PortingRegisterEntry).where(PortingRegisterEntry.e164.in_(chunk))):
-            existing[entry.e164] = entry
+        chunk = e164s[start : start + 500]
+        for known in sess.scalars(select(PortingRegisterEntry).where(PortingRegisterEntry.e164.in_(chunk))):
+            existing[known.e164] = known
     inserted = updated = unchanged = 0
     for row in rows:
         entry = existing.get(row.e164)
         if entry is None:
-            sess.add(PortingRegisterEntry(e164=row.e164, current_operator=row.current_operator,
-                                          binding_ends_on=row.binding_ends_on, updated_at=now))
+            sess.add(
+                PortingRegisterEntry(
+                    e164=row.e164,
+                    current_operator=row.current_operator,
+                    binding_ends_on=row.binding_ends_on,
+                    updated_at=now,
+                )
+            )
             inserted += 1
         elif (entry.current_operator, entry.binding_ends_on) != (row.current_operator, row.binding_ends_on):
-            entry.current_operator, entry.binding_ends_on, entry.updated_at = row.current_operator, row.binding_ends_on, now
+            entry.current_operator, entry.binding_ends_on, entry.updated_at = (
+                row.current_operator,
+                row.binding_ends_on,
+                now,
+            )
             updated += 1
         else:
             unchanged += 1
@@ -215,8 +244,12 @@ PORTING_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 PORTING_STATUSES = tuple(PORTING_TRANSITIONS)
 # What the subscription's own status becomes when the porting reaches a status.
-SUBSCRIPTION_STATUS_AFTER = {"scheduled": "pending_port", "completed": "active",
-                             "rejected": "cancelled", "cancelled": "cancelled"}
+SUBSCRIPTION_STATUS_AFTER = {
+    "scheduled": "pending_port",
+    "completed": "active",
+    "rejected": "cancelled",
+    "cancelled": "cancelled",
+}
 
 
 class PortingError(ValueError):
@@ -235,8 +268,9 @@ class PortingChange:
     mex_removed_with: str | None  # the E.164 of the number the ported number was MEX-paired with
 
 
-def move_porting(sess: Session, number_text: str, new: str, now: datetime,
-                 scheduled_for: date | None = None) -> PortingChange:
+def move_porting(
+    sess: Session, number_text: str, new: str, now: datetime, scheduled_for: date | None = None
+) -> PortingChange:
     """Move the porting of the subscription with this number to `new` and audit it; the caller commits.
 
     On completed the subscription becomes active; on rejected or cancelled it is cancelled and a
@@ -255,8 +289,9 @@ def move_porting(sess: Session, number_text: str, new: str, now: datetime,
         raise PortingError(f"No subscription has the number {e164}.")
     old = subscription.porting_status
     if old is None:
-        raise PortingError(f"The subscription of {e164} (subscription {subscription.id}) was not ported in; "
-                           "it has no porting status.")
+        raise PortingError(
+            f"The subscription of {e164} (subscription {subscription.id}) was not ported in; it has no porting status."
+        )
     if not can_move(old, new):
         allowed = [status for status in PORTING_STATUSES if status in PORTING_TRANSITIONS.get(old, ())]
         choices = " or ".join([", ".join(allowed[:-1]), allowed[-1]] if len(allowed) > 1 else allowed)
@@ -264,14 +299,17 @@ def move_porting(sess: Session, number_text: str, new: str, now: datetime,
         raise PortingError(f"The porting of {e164} cannot go from {old} to {new}: {after}.")
     if scheduled_for is not None and new != "scheduled":
         raise PortingError("A date can only be given when the porting is scheduled.")
-    values = {"porting_status": new, "status": SUBSCRIPTION_STATUS_AFTER[new]}
+    values: dict[str, object] = {"porting_status": new, "status": SUBSCRIPTION_STATUS_AFTER[new]}
     if scheduled_for is not None:
         values["porting_date"] = scheduled_for
-    moved = sess.execute(
-        update(Subscription).where(Subscription.id == subscription.id, Subscription.porting_status == old)
-        .values(**values).execution_options(synchronize_session=False)
+    moved = changed(
+        sess,
+        update(Subscription)
+        .where(Subscription.id == subscription.id, Subscription.porting_status == old)
+        .values(**values)
+        .execution_options(synchronize_session=False),
     )
-    if moved.rowcount != 1:
+    if moved != 1:
         raise PortingError(f"The porting of {e164} was changed meanwhile; check its status and try again.")
     sess.refresh(subscription)
     data: dict = {"number": e164, "from": old, "to": new}
@@ -283,16 +321,35 @@ def move_porting(sess: Session, number_text: str, new: str, now: datetime,
         if pair is not None:
             fixed, mobile = pair.fixed_number.e164, pair.mobile_number.e164
             mex_partner = mobile if fixed == e164 else fixed
-            sess.add(AuditEvent(organisation_id=subscription.organisation_id, actor_id=None, action="mex.disconnected",
-                                subject=f"user:{pair.user_id}", created_at=now,
-                                data={"fixed": fixed, "mobile": mobile, "reason": f"porting.{new}"}))
+            sess.add(
+                AuditEvent(
+                    organisation_id=subscription.organisation_id,
+                    actor_id=None,
+                    action="mex.disconnected",
+                    subject=f"user:{pair.user_id}",
+                    created_at=now,
+                    data={"fixed": fixed, "mobile": mobile, "reason": f"porting.{new}"},
+                )
+            )
             sess.delete(pair)
             data["mex_removed_with"] = mex_partner
         # The number never arrived: it is no longer the user's (nor offered for MEX); the row stays
         # because the cancelled subscription refers to it.
-        sess.execute(update(PhoneNumber).where(PhoneNumber.id == subscription.number_id)
-                     .values(user_id=None, pbx=False).execution_options(synchronize_session=False))
-    sess.add(AuditEvent(organisation_id=subscription.organisation_id, actor_id=None, action=f"porting.{new}",
-                        subject=f"subscription:{subscription.id}", created_at=now, data=data))
+        sess.execute(
+            update(PhoneNumber)
+            .where(PhoneNumber.id == subscription.number_id)
+            .values(user_id=None, pbx=False)
+            .execution_options(synchronize_session=False)
+        )
+    sess.add(
+        AuditEvent(
+            organisation_id=subscription.organisation_id,
+            actor_id=None,
+            action=f"porting.{new}",
+            subject=f"subscription:{subscription.id}",
+            created_at=now,
+            data=data,
+        )
+    )
     sess.flush()
     return PortingChange(subscription, old, new, mex_partner)

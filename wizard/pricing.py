@@ -1,4 +1,5 @@
 """Prices: bound ones from the organisation's contract, unbound ones from the current price list."""
+
 from __future__ import annotations
 
 import calendar

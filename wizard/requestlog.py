@@ -1,5 +1,6 @@
 """The `wizard` logger: one line per order placed, per conflict and per refused Save, each with
 the request id (taken from an X-Request-ID header set by a proxy, else made here, and sent back)."""
+
 from __future__ import annotations
 
 import logging

@@ -3,6 +3,7 @@
 htmx requests get only the step block (jinja2-fragments) and the step's URL to push,
 so back and forward move between steps; without JavaScript the same forms post normally.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
@@ -35,8 +36,8 @@ def open_draft(draft_id: str):
     Both were read with the login (identity.py); off that path they are read here."""
     visit = g.get("visit")
     if visit is not None and visit.draft_id == draft_id:
-        return drafts.check_open(current_user, visit.draft), visit.held
-    draft = drafts.get_open(db.session(), current_user, draft_id)
+        return drafts.check_open(current_user, visit.draft) or abort(404), visit.held
+    draft = drafts.get_open(db.session(), current_user, draft_id) or abort(404)
     return draft, numbers.held_by(db.session(), draft.id)
 
 
@@ -44,9 +45,17 @@ def context(draft, held, notify: bool = False) -> StepContext:
     """The order's context for this request, its number answer checked against its hold."""
     moment = now()
     visit = g.visit
-    ctx = StepContext(sess=db.session(), org=visit.organisation, contract=visit.contract, draft=draft,
-                      answers=dict(draft.answers), today=moment.date(), now=moment,
-                      hold_minutes=current_app.config["NUMBER_HOLD_MINUTES"], held=held)
+    ctx = StepContext(
+        sess=db.session(),
+        org=visit.organisation,
+        contract=visit.contract,
+        draft=draft,
+        answers=dict(draft.answers),
+        today=moment.date(),
+        now=moment,
+        hold_minutes=current_app.config["NUMBER_HOLD_MINUTES"],
+        held=held,
+    )
     if draft.status == "open":
         reconcile_hold(ctx, notify)
     return ctx
@@ -62,8 +71,13 @@ def reconcile_hold(ctx: StepContext, notify: bool) -> None:
     shown = unbroken(numbers.national(chosen["e164"]))
     if numbers.is_available(ctx.sess, int(chosen["number_id"]), ctx.draft.id, ctx.now):
         if notify:
-            flash(_("Your hold on %(number)s had run out. It is still free, and it is held for you again when you continue.",
-                    number=shown), "warning")
+            flash(
+                _(
+                    "Your hold on %(number)s had run out. It is still free, and it is held for you again when you continue.",
+                    number=shown,
+                ),
+                "warning",
+            )
         return
     ctx.answers = {k: v for k, v in ctx.answers.items() if k != "number"}
     if notify:
@@ -83,10 +97,21 @@ def render(step, ctx, status=200, push=False, **extra):
     shown = orders.shown_fields(step, form) if form is not None else set()
     failed = status in (409, 422)
     page_title = (_("Error:") + " " if failed else "") + f"{step.title} – {_('New subscription')}"
-    return page_or_fragment("step.html", "step", status, push_url=request.full_path.rstrip("?") if push else None,
-                            step=step, ctx=ctx, draft=ctx.draft, route=route, shown=shown, page_title=page_title,
-                            position=[s.key for s in route].index(step.key) + 1,
-                            return_to=request.values.get("return", ""), **extra)
+    return page_or_fragment(
+        "step.html",
+        "step",
+        status,
+        push_url=request.full_path.rstrip("?") if push else None,
+        step=step,
+        ctx=ctx,
+        draft=ctx.draft,
+        route=route,
+        shown=shown,
+        page_title=page_title,
+        position=[s.key for s in route].index(step.key) + 1,
+        return_to=request.values.get("return", ""),
+        **extra,
+    )
 
 
 @bp.route(f"{ORDERS}", methods=["POST"])
@@ -99,7 +124,9 @@ def start_order():
     sess = db.session()
     started = drafts.count_started_by(sess, current_user)
     if started >= current_app.config["MAX_OPEN_DRAFTS_PER_USER"]:
-        flash(_("You have %(n)s unfinished orders. Finish or discard one before you start another.", n=started), "warning")
+        flash(
+            _("You have %(n)s unfinished orders. Finish or discard one before you start another.", n=started), "warning"
+        )
         return redirect(url_for("subs.subs"), 303)
     draft = drafts.create(sess, current_user, {"type": {"kind": kind}}, now())
     sess.commit()
@@ -174,8 +201,13 @@ def save(step, ctx):
         return conflict(step, ctx)
     ctx.sess.commit()
     if dropped:
-        flash(_("Your change removed answers that no longer apply: %(steps)s.",
-                steps=", ".join(str(s.title) for s in dropped)), "warning")
+        flash(
+            _(
+                "Your change removed answers that no longer apply: %(steps)s.",
+                steps=", ".join(str(s.title) for s in dropped),
+            ),
+            "warning",
+        )
     following = flow.next_step(STEPS, answers, step.key)
     resume_at = flow.first_incomplete(STEPS, answers)
     if request.form.get("return") == "review" and resume_at.final:
@@ -208,14 +240,21 @@ def save_order(draft_id):
         result = orders.place(ctx, current_user, as_int(request.form.get("version")))
         if isinstance(result, orders.Problem) and result.step == orders.STALE:
             requestlog.event("order.conflict", draft=draft.id, sent=request.form.get("version"))
-            fresh = drafts.get_open(db.session(), current_user, draft_id)
-            return render(BY_KEY["review"], context(fresh, numbers.held_by(db.session(), fresh.id)), 409, form=None, stale=True)
+            fresh = drafts.get_open(db.session(), current_user, draft_id) or abort(404)
+            return render(
+                BY_KEY["review"], context(fresh, numbers.held_by(db.session(), fresh.id)), 409, form=None, stale=True
+            )
         if isinstance(result, orders.Problem):
             requestlog.event("order.refused", draft=draft.id, step=result.step, fields=",".join(result.errors))
             flash(_("Something changed since you answered. Check this answer and continue."), "warning")
             return redirect(step_url(draft, result.step, recheck=1), 303)
-        requestlog.event("order.placed", draft=draft.id, subscription=result.id, organisation=draft.organisation_id,
-                         buyer=current_user.id)
+        requestlog.event(
+            "order.placed",
+            draft=draft.id,
+            subscription=result.id,
+            organisation=draft.organisation_id,
+            buyer=current_user.id,
+        )
     return redirect(url_for("orders.done", draft_id=draft.id), 303)
 
 
@@ -225,9 +264,11 @@ def done(draft_id):
     """The order confirmation (reopenable)."""
     draft, held = open_draft(draft_id)
     found = db.session().execute(
-        select(Subscription, Sim).outerjoin(Sim, Sim.subscription_id == Subscription.id)
+        select(Subscription, Sim)
+        .outerjoin(Sim, Sim.subscription_id == Subscription.id)
         .options(joinedload(Subscription.number), joinedload(Subscription.user))
-        .where(Subscription.draft_id == draft.id)).first() or abort(404)
+        .where(Subscription.draft_id == draft.id)
+    ).first() or abort(404)
     rows = review.rows(context(draft, held))
     return render_template("done.html", draft=draft, subscription=found.Subscription, rows=rows, sim=found.Sim)
 
@@ -250,6 +291,7 @@ def discard(draft_id):
         sess.commit()
         flash(_("The unfinished order was discarded."), "success")
         return redirect(url_for("subs.subs"), 303)
-    progress = drafts.progress(draft)
-    return render_template("discard.html", draft=draft, progress=progress,
-                           kind=KIND.get(draft.answers.get("type", {}).get("kind"), ""))
+    progress = review.progress(draft)
+    return render_template(
+        "discard.html", draft=draft, progress=progress, kind=KIND.get(draft.answers.get("type", {}).get("kind"), "")
+    )

@@ -2,6 +2,7 @@
 
 Adding a step is one row here, one form in forms.py and one template in templates/steps/.
 """
+
 from flask_babel import lazy_gettext as _l
 
 from . import forms
@@ -29,19 +30,32 @@ STEPS = [
     Step("price_basis", _l("Price basis"), forms.PriceBasisForm),
     Step("call_rate", _l("Call rate"), forms.CallRateForm),
     Step("data_package", _l("Data package"), forms.DataPackageForm, applies=is_mobile),
-    Step("number", _l("Number"), forms.NumberForm, depends_on=("type",), reveals={
-        "reserved_number": number_choice_is("reserved"),
-        "search": number_choice_is("specific"),
-        "match": number_choice_is("specific"),
-        "specific_number": number_choice_is("specific"),
-        "port_number": number_choice_is("port"),
-        "port_operator": number_choice_is("port"),
-        "port_date": number_choice_is("port"),
-        "port_owner": number_choice_is("port"),
-        "port_owner_org_number": lambda a: number_choice_is("port")(a) and _value("number", "port_owner")(a) == "other",
-    }),
-    Step("sim", _l("SIM"), forms.SimForm, applies=is_mobile,
-         reveals={"icc": lambda a: _value("sim", "sim_kind")(a) == "physical"}),
+    Step(
+        "number",
+        _l("Number"),
+        forms.NumberForm,
+        depends_on=("type",),
+        reveals={
+            "reserved_number": number_choice_is("reserved"),
+            "search": number_choice_is("specific"),
+            "match": number_choice_is("specific"),
+            "specific_number": number_choice_is("specific"),
+            "port_number": number_choice_is("port"),
+            "port_operator": number_choice_is("port"),
+            "port_date": number_choice_is("port"),
+            "port_owner": number_choice_is("port"),
+            "port_owner_org_number": lambda a: (
+                number_choice_is("port")(a) and _value("number", "port_owner")(a) == "other"
+            ),
+        },
+    ),
+    Step(
+        "sim",
+        _l("SIM"),
+        forms.SimForm,
+        applies=is_mobile,
+        reveals={"icc": lambda a: _value("sim", "sim_kind")(a) == "physical"},
+    ),
     Step("pbx", _l("PBX"), forms.PbxForm, reveals={"mex": lambda a: _value("pbx", "mode")(a) == "pbx"}),
     # MEX switched on or off changes what the user step must ask (which number to pair with).
     Step("user", _l("User"), forms.UserForm, depends_on=("type", "pbx"), reveals={"mex_partner": mex_on}),

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from . import db, drafts
+from . import db, drafts, review
 from .forms import KIND
 from .fragments import page_or_fragment
 from .models import Draft, PhoneNumber, Sim, Subscription, User
@@ -68,7 +68,7 @@ def subs():
         "subscription_list",
         replace_url=request.full_path.rstrip("?"),
         q=q,
-        drafts=[(row.Draft, drafts.progress(row.Draft)) for row in open_drafts.rows],
+        drafts=[(row.Draft, review.progress(row.Draft)) for row in open_drafts.rows],
         drafts_page=open_drafts,
         subscriptions=subscriptions,
         kinds=KIND,
