@@ -16,11 +16,18 @@ def is_fragment_request() -> bool:
 
 
 def page_or_fragment(
-    template: str, block: str, status: int = 200, push_url: str | None = None, replace_url: str | None = None, **values
+    template: str,
+    block: str,
+    status: int = 200,
+    push_url: str | None = None,
+    replace_url: str | None = None,
+    page_template: str | None = None,
+    **values,
 ):
-    """The whole page, or for htmx only `block`, with the URL htmx should push or replace."""
+    """The whole page (`page_template`, by default the same template), or for htmx only `block` of `template`,
+    with the URL htmx should push or replace."""
     if not is_fragment_request():
-        return render_template(template, fragment=False, **values), status
+        return render_template(page_template or template, fragment=False, **values), status
     response = current_app.response_class(render_block(template, block, fragment=True, **values), status=status)
     if push_url:
         response.headers["HX-Push-Url"] = push_url

@@ -9,12 +9,12 @@ The MEX rules themselves live in mex.py, shared with the purchase wizard.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from jinja2_fragments.flask import render_block
 from phonenumbers import NumberParseException
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +23,7 @@ from . import db, mex, numbers
 from .clock import now
 from .db import as_int
 from .forms import BASIS, KIND
-from .fragments import is_fragment_request
+from .fragments import page_or_fragment
 from .models import MexPair, Organisation, PhoneNumber, PriceItem, Subscription, User
 from .permissions import requires, scoped_get
 from .templating import unbroken
@@ -140,11 +140,9 @@ def users():
     """Users & Teams → Users: search (live with htmx, a GET form without), paged."""
     sess = db.session()
     values = list_context(sess, request.args.get("q", ""), request.args.get("page", 1, type=int))
-    if is_fragment_request():
-        response = current_app.response_class(render_block("users.html", "user_list", **values))
-        response.headers["HX-Replace-Url"] = request.full_path.rstrip("?")
-        return response
-    return render_template("users.html", expanded=None, **values)
+    return page_or_fragment(
+        "users.html", "user_list", replace_url=request.full_path.rstrip("?"), expanded=None, **values
+    )
 
 
 # --------------------------------------------------------------------------- one user
@@ -203,15 +201,7 @@ def shown(value: str) -> str:
 
 def render_panel(sess, user: User, state: PanelState, status: int = 200, push: bool = False):
     """The user's panel for htmx, or the page with that user expanded."""
-    values = panel_context(sess, user, state)
-    if is_fragment_request():
-        response = current_app.response_class(
-            render_block("users_panel.html", "panel", fragment=True, **values), status=status
-        )
-        if push:
-            response.headers["HX-Push-Url"] = url_for("users.user_detail", user_id=user.id)
-        return response
-    listing = dict(
+    listing: dict[str, Any] = dict(
         q="",
         page=1,
         pages=1,
@@ -219,7 +209,16 @@ def render_panel(sess, user: User, state: PanelState, status: int = 200, push: b
         users=[user],
         user_numbers=numbers_of(sess, current_user.organisation_id, [user.id]),
     )
-    return render_template("users.html", expanded=user, fragment=False, **listing, **values), status
+    return page_or_fragment(
+        "users_panel.html",
+        "panel",
+        status,
+        push_url=url_for("users.user_detail", user_id=user.id) if push else None,
+        page_template="users.html",
+        expanded=user,
+        **listing,
+        **panel_context(sess, user, state),
+    )
 
 
 @bp.route("/settings/users/<user_id>")
