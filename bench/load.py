@@ -391,11 +391,15 @@ def main(argv=None) -> int:
     parser.add_argument("--duration", type=float, default=20, help="timed seconds per run (default 20)")
     parser.add_argument("--warmup", type=float, default=3, help="untimed seconds first (default 3)")
     parser.add_argument(
-        "--numbers", type=int, default=3000, help="free mobile numbers added to the pool (default 3000)"
+        "--numbers",
+        type=int,
+        default=None,
+        help="free mobile numbers added to the pool (default 1500 per attempt + 500)",
     )
     add_quiet_options(parser)
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON ('-' for stdout)")
     args = parser.parse_args(argv)
+    numbers = args.numbers if args.numbers is not None else 1500 * max(1, args.attempts) + 500
     plan = []
     for item in args.runs.split(","):
         kind, _, workers = item.strip().partition(":")
@@ -412,7 +416,7 @@ def main(argv=None) -> int:
                 print(f"PostgreSQL, {workers} worker(s): skipped, not reachable ({pg_problem})", flush=True)
                 continue
             result = run(
-                kind, workers, args.buyers, args.duration, args.warmup, args.numbers, Path(tmp), quiet_options(args)
+                kind, workers, args.buyers, args.duration, args.warmup, numbers, Path(tmp), quiet_options(args)
             )
             results["runs"].append(result)
             print(render_run(result), flush=True)

@@ -179,7 +179,11 @@ class Walker:
 
     def _expect(self, reply: Reply, statuses, what: str) -> Reply:
         if reply.status not in statuses:
-            snippet = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", reply.text))[:300]
+            messages = [
+                re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", m)).strip()
+                for m in re.findall(r'class="error-message"[^>]*>(.*?)</p>', reply.text, re.S)
+            ]
+            snippet = "; ".join(messages) or re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", reply.text))[:300]
             raise WalkError(f"{what}: HTTP {reply.status} (wanted {statuses}) {snippet}")
         return reply
 
