@@ -154,3 +154,16 @@ def measure_quietly(fn, *, label: str, quiet_wait: float, max_other: float, atte
                 f"({attempt + 1} of {attempts})"
             )
     return best
+
+
+def reference_ms(rounds: int = 5) -> float:
+    """Median time of a fixed pure-Python loop (about 0.1 s): how fast this machine runs Python right
+    now. Figures measured at different times compare only as far as this number agrees."""
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        total = 0
+        for i in range(500_000):
+            total += i * i % 7
+        times.append((time.perf_counter() - started) * 1000)
+    return sorted(times)[len(times) // 2]

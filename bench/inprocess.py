@@ -268,6 +268,8 @@ def render(result: dict) -> str:
             f"- CPU meanwhile, % of one core: this process {usage['benchmark']:.0f}%, PostgreSQL {usage['postgres']:.0f}%, "
             f"other processes {usage['other']:.0f}% (attempt {result['attempts']})"
         )
+    if result.get("reference_ms"):
+        out.append(f"- machine speed: the reference Python loop took {result['reference_ms']:.0f} ms (lower is faster)")
     if result["warnings"]:
         out += ["", "Walker warnings: " + "; ".join(result["warnings"])]
     return "\n".join(out)
@@ -293,6 +295,7 @@ def main(argv=None) -> int:
             print(f"PostgreSQL skipped: not reachable ({why})\n")
             continue
         result = run(kind, args.repeats, args.warmup, args.sql, quiet_options(args))
+        result["reference_ms"] = cpu.reference_ms()
         results["runs"].append(result)
         print(render(result) + "\n", flush=True)
     if args.json:

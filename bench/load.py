@@ -221,6 +221,7 @@ def drive(
     for attempt in range(1, max(1, quiet["attempts"]) + 1):
         cpu.wait_quiet(quiet["quiet_wait"])
         result = window(server, walkers, duration, warmup)
+        result["reference_ms"] = cpu.reference_ms()
         result.update({"database": kind, "workers": workers, "attempt": attempt})
         other = result["cpu_percent_of_one_core"].get("other", 0.0)
         if best is None or other < best["cpu_percent_of_one_core"].get("other", 0.0):
@@ -330,6 +331,7 @@ def render_run(r: dict) -> str:
         + ", ".join(parts)
         + (f"; machine busy {u['machine busy']:.0f}%" if "machine busy" in u else "")
         + (f" (attempt {r['attempt']})" if r.get("attempt", 1) > 1 else "")
+        + (f"; reference loop {r['reference_ms']:.0f} ms" if r.get("reference_ms") else "")
     )
     out = [line, cpu_line]
     for message, count in r["errors"].items():

@@ -156,7 +156,9 @@ def main(argv=None) -> int:
             print(f"PostgreSQL skipped: not reachable ({why})\n")
             continue
         results["runs"].extend(run(kind, sizes, args.repeats, args.big_repeats, quiet_options(args)))
-    print(render(results["runs"]) + "\n")
+    results["reference_ms"] = cpu.reference_ms()
+    print(render(results["runs"]))
+    print(f"- machine speed: the reference Python loop took {results['reference_ms']:.0f} ms (lower is faster)\n")
     if args.json:
         text = json.dumps(results, indent=2)
         if args.json == "-":
