@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Date, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from .models import Contract, Draft, LoginSession, Organisation, PhoneNumber, User
@@ -30,8 +30,10 @@ class Visit:
     held: PhoneNumber | None = None  # the number that order holds (possibly run out)
 
 
-def load(sess: Session, token: str, oldest: datetime, today: date, draft_id: str | None = None) -> Visit | None:
-    """The visit of an active login session created after `oldest`, or None."""
+def _visit_query(with_draft: bool):
+    """The statement, built once: the person's organisation, its contract in force and, with_draft,
+    the order the URL names with its held number. Values come as bound parameters."""
+    today = bindparam("today", type_=Date)
     in_force = and_(
         Contract.organisation_id == Organisation.id,
         Contract.starts_on <= today,
@@ -43,15 +45,30 @@ def load(sess: Session, token: str, oldest: datetime, today: date, draft_id: str
         .join(User, User.id == LoginSession.user_id)
         .join(Organisation, Organisation.id == User.organisation_id)
         .outerjoin(Contract, in_force)
-        .where(LoginSession.token == token, LoginSession.created_at > oldest, User.active.is_(True))
+        .where(
+            LoginSession.token == bindparam("token"),
+            LoginSession.created_at > bindparam("oldest", type_=LoginSession.created_at.type),
+            User.active.is_(True),
+        )
     )
-    if draft_id is not None:
+    if with_draft:
         query = (
             query.add_columns(Draft, PhoneNumber)
-            .outerjoin(Draft, and_(Draft.id == draft_id, Draft.organisation_id == User.organisation_id))
+            .outerjoin(Draft, and_(Draft.id == bindparam("draft_id"), Draft.organisation_id == User.organisation_id))
             .outerjoin(PhoneNumber, and_(PhoneNumber.held_by_draft_id == Draft.id, PhoneNumber.status == "held"))
         )
-    row: Any = sess.execute(query.limit(1)).first()  # three or five entities, as the query was built
+    return query.limit(1)
+
+
+VISIT = _visit_query(with_draft=False)
+VISIT_WITH_DRAFT = _visit_query(with_draft=True)
+
+
+def load(sess: Session, token: str, oldest: datetime, today: date, draft_id: str | None = None) -> Visit | None:
+    """The visit of an active login session created after `oldest`, or None."""
+    params = {"token": token, "oldest": oldest, "today": today, "draft_id": draft_id}
+    query = VISIT if draft_id is None else VISIT_WITH_DRAFT
+    row: Any = sess.execute(query, params).first()  # three or five entities, as the query was built
     if row is None:
         return None
     visit = Visit(row[0], row[1], row[2], draft_id)
