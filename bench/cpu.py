@@ -156,14 +156,19 @@ def measure_quietly(fn, *, label: str, quiet_wait: float, max_other: float, atte
     return best
 
 
-def reference_ms(rounds: int = 5) -> float:
-    """Median time of a fixed pure-Python loop (about 0.1 s): how fast this machine runs Python right
-    now. Figures measured at different times compare only as far as this number agrees."""
+REFERENCE_ITERATIONS = 500_000
+
+
+def reference_ms(rounds: int = 5, fraction: float = 1.0) -> float:
+    """Median time of a fixed pure-Python loop (500,000 rounds, about 50 ms here): how fast this
+    machine runs Python right now. Figures measured at different times compare only as far as this
+    number agrees. With `fraction` the loop is shorter and its time is scaled up to the full loop."""
     times = []
+    n = int(REFERENCE_ITERATIONS * fraction)
     for _ in range(rounds):
         started = time.perf_counter()
         total = 0
-        for i in range(500_000):
+        for i in range(n):
             total += i * i % 7
-        times.append((time.perf_counter() - started) * 1000)
+        times.append((time.perf_counter() - started) * 1000 / fraction)
     return sorted(times)[len(times) // 2]

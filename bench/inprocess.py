@@ -81,13 +81,26 @@ def run(kind: str, repeats: int, warmup: int, verbose_sql: bool = False, quiet: 
         for _ in range(warmup):
             walker.purchase("mobile")
         quiet = quiet or {"quiet_wait": 0, "max_other": 1e9, "attempts": 1}
-        purchases, usage, attempts = cpu.measure_quietly(
-            lambda: [walker.purchase("mobile") for _ in range(repeats)], label=f"(a) {kind}", **quiet
-        )
+
+        def timed():
+            """The purchases, each after a short reference loop (the machine's speed just then)."""
+            out = []
+            for _ in range(repeats):
+                speed = cpu.reference_ms(rounds=1, fraction=0.2)
+                out.append((speed, walker.purchase("mobile")))
+            return out
+
+        measured, usage, attempts = cpu.measure_quietly(timed, label=f"(a) {kind}", **quiet)
         counter.close()
         engine.dispose()
+        purchases = [records for _speed, records in measured]
         result = summarise(kind, purchases, warnings, verbose_sql)
         result["cpu_percent_of_one_core"], result["attempts"] = usage, attempts
+        # The purchase in reference loops: time of a purchase / time of the reference loop just before it.
+        result["reference_ms_during"] = median(speed for speed, _ in measured)
+        result["purchase"]["in_reference_loops"] = median(
+            sum(rec.ms for rec in records) / speed for speed, records in measured
+        )
         return result
 
 
@@ -268,8 +281,11 @@ def render(result: dict) -> str:
             f"- CPU meanwhile, % of one core: this process {usage['benchmark']:.0f}%, PostgreSQL {usage['postgres']:.0f}%, "
             f"other processes {usage['other']:.0f}% (attempt {result['attempts']})"
         )
-    if result.get("reference_ms"):
-        out.append(f"- machine speed: the reference Python loop took {result['reference_ms']:.0f} ms (lower is faster)")
+    if result.get("reference_ms_during"):
+        out.append(
+            f"- machine speed: the reference Python loop took {result['reference_ms_during']:.0f} ms during the run "
+            f"(lower is faster); a whole purchase took {p['in_reference_loops']:.2f} reference loops"
+        )
     if result["warnings"]:
         out += ["", "Walker warnings: " + "; ".join(result["warnings"])]
     return "\n".join(out)
@@ -295,7 +311,6 @@ def main(argv=None) -> int:
             print(f"PostgreSQL skipped: not reachable ({why})\n")
             continue
         result = run(kind, args.repeats, args.warmup, args.sql, quiet_options(args))
-        result["reference_ms"] = cpu.reference_ms()
         results["runs"].append(result)
         print(render(result) + "\n", flush=True)
     if args.json:
