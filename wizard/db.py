@@ -2,9 +2,13 @@
 
 A request that only reads (GET, HEAD, OPTIONS) gets a read-only session that runs its
 statements without a transaction: no BEGIN, no write lock, on SQLite or PostgreSQL, and any
-attempt to write through it raises. Every other request gets a writing session whose
-transaction takes SQLite's write lock at BEGIN (BEGIN IMMEDIATE), so read-then-write
-cannot lose updates.
+attempt to write through it raises. Every other request gets a writing session. On SQLite
+its transaction starts with BEGIN IMMEDIATE, which takes the database's one write lock, at
+the first write (or where `lock_for_write` asks for it): what a POST reads before it writes
+(the login, the form's choices) holds no lock, so two workers do not queue behind each other.
+Every write is a conditional UPDATE or guarded by a unique constraint, so reading first
+cannot lose an update; code that decides on a read (a count against a limit) takes the lock
+first with `lock_for_write`.
 """
 
 from flask import current_app, g, has_request_context, request
@@ -13,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
 
 READ_ONLY = "wizard_read_only"  # execution option of the read-only engine
+LOCK_AT_FIRST_WRITE = "wizard_lock_at_first_write"  # execution option of the request sessions' writing engine
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -52,8 +57,31 @@ def _harden_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        if not conn.get_execution_options().get(READ_ONLY):
+        options = conn.get_execution_options()
+        if not (options.get(READ_ONLY) or options.get(LOCK_AT_FIRST_WRITE)):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def lock_for_write(sess: Session) -> None:
+    """Take SQLite's write lock now (BEGIN IMMEDIATE) unless this session's transaction holds it.
+    PostgreSQL needs nothing here: its transaction began at the first statement."""
+    conn = sess.connection()
+    if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _lock_at_first_write(factory: sessionmaker) -> None:
+    """A writing session takes the write lock just before its first INSERT, UPDATE, DELETE or flush."""
+
+    @event.listens_for(factory, "do_orm_execute")
+    def _before_dml(state: ORMExecuteState):
+        if state.is_insert or state.is_update or state.is_delete:
+            lock_for_write(state.session)
+
+    @event.listens_for(factory, "before_flush")
+    def _before_flush(sess, _context, _instances):
+        if sess.new or sess.dirty or sess.deleted:
+            lock_for_write(sess)
 
 
 def read_only(engine: Engine) -> Engine:
@@ -87,7 +115,9 @@ def init_app(app) -> None:
     """Bind an engine and session factory to the app and close sessions after each request."""
     engine = make_engine(app.config["DATABASE_URL"], app.config["SQL_ECHO"])
     app.extensions["db_engine"] = engine
-    app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    writer = sessionmaker(engine.execution_options(**{LOCK_AT_FIRST_WRITE: True}), expire_on_commit=False)
+    _lock_at_first_write(writer)
+    app.extensions["db_sessionmaker"] = writer
     reader = sessionmaker(read_only(engine), expire_on_commit=False, autoflush=False)
     _refuse_writes(reader)
     app.extensions["db_reader"] = reader

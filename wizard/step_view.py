@@ -122,6 +122,7 @@ def start_order():
     if kind not in ("mobile", "fixed"):
         abort(400)
     sess = db.session()
+    db.lock_for_write(sess)  # the count and the new draft in one locked transaction: no way past the limit
     started = drafts.count_started_by(sess, current_user)
     if started >= current_app.config["MAX_OPEN_DRAFTS_PER_USER"]:
         flash(

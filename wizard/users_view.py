@@ -304,6 +304,7 @@ def user_mex_save(user_id):
     sess = db.session()
     user = get_user(sess, user_id)
     pending = read_pending(sess, user)
+    db.lock_for_write(sess)  # plan and apply on the same data
     changes, problems = mex.plan_changes(sess, user.organisation_id, user.id, pending, region())
     if problems:
         return render_panel(sess, user, PanelState(pending=pending, errors=problems, focus="summary"), 422)
