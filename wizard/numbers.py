@@ -68,6 +68,13 @@ def _available(now: datetime):
     )
 
 
+def digits_to_find(text: str) -> str:
+    """The digits of a search box as they appear in an E.164 number: 070 12 finds +467012…
+    (the national form's leading 0 dropped). Empty when nothing numeric was typed."""
+    digits = "".join(ch for ch in text if ch.isdigit() and ch.isascii())
+    return digits[1:] if digits.startswith("0") else digits
+
+
 PAGE_SIZE = 10
 
 

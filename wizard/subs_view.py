@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from . import db, drafts, review
+from . import db, drafts, numbers, review
 from .forms import KIND
 from .fragments import page_or_fragment
 from .models import Draft, PhoneNumber, Sim, Subscription, User
@@ -40,10 +40,9 @@ def subscription_search(organisation_id: int, text: str):
     text = text.strip()
     if text:
         matches = [User.name.icontains(text, autoescape=True), User.email.icontains(text, autoescape=True)]
-        digits = "".join(ch for ch in text if ch.isdigit() and ch.isascii())
-        national_digits = digits[1:] if digits.startswith("0") else digits
-        if national_digits:
-            matches.append(PhoneNumber.e164.contains(national_digits))
+        digits = numbers.digits_to_find(text)
+        if digits:
+            matches.append(PhoneNumber.e164.contains(digits))
         query = query.where(or_(*matches))
     return query.order_by(Subscription.created_at.desc(), Subscription.id.desc())
 

@@ -85,15 +85,14 @@ def user_search(organisation_id: int, text: str):
     text = text.strip()
     if text:
         matches = [User.name.icontains(text, autoescape=True), User.email.icontains(text, autoescape=True)]
-        digits = "".join(ch for ch in text if ch.isdigit() and ch.isascii())
-        national_digits = digits[1:] if digits.startswith("0") else digits
-        if national_digits:
+        digits = numbers.digits_to_find(text)
+        if digits:
             matches.append(
                 exists().where(
                     PhoneNumber.user_id == User.id,
                     PhoneNumber.organisation_id == organisation_id,
                     PhoneNumber.status == "assigned",
-                    PhoneNumber.e164.contains(national_digits),
+                    PhoneNumber.e164.contains(digits),
                 )
             )
         query = query.where(or_(*matches))
