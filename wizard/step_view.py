@@ -37,6 +37,11 @@ def open_draft(draft_id: str):
     visit = g.get("visit")
     if visit is not None and visit.draft_id == draft_id:
         return drafts.check_open(current_user, visit.draft) or abort(404), visit.held
+    return read_draft(draft_id)
+
+
+def read_draft(draft_id: str):
+    """The order and the number it holds, read now (after a rollback, or off the login's path)."""
     draft = drafts.get_open(db.session(), current_user, draft_id) or abort(404)
     return draft, numbers.held_by(db.session(), draft.id)
 
@@ -241,10 +246,7 @@ def save_order(draft_id):
         result = orders.place(ctx, current_user, as_int(request.form.get("version")))
         if isinstance(result, orders.Problem) and result.step == orders.STALE:
             requestlog.event("order.conflict", draft=draft.id, sent=request.form.get("version"))
-            fresh = drafts.get_open(db.session(), current_user, draft_id) or abort(404)
-            return render(
-                BY_KEY["review"], context(fresh, numbers.held_by(db.session(), fresh.id)), 409, form=None, stale=True
-            )
+            return render(BY_KEY["review"], context(*read_draft(draft_id)), 409, form=None, stale=True)
         if isinstance(result, orders.Problem):
             requestlog.event("order.refused", draft=draft.id, step=result.step, fields=",".join(result.errors))
             flash(_("Something changed since you answered. Check this answer and continue."), "warning")

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from phonenumbers import NumberParseException
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from . import db, mex, numbers
@@ -25,6 +25,7 @@ from .db import as_int
 from .forms import BASIS, KIND
 from .fragments import page_or_fragment
 from .models import MexPair, Organisation, PhoneNumber, PriceItem, Subscription, User
+from .paging import Page, paginate
 from .permissions import requires, scoped_get
 from .templating import unbroken
 
@@ -118,16 +119,14 @@ def numbers_of(sess, organisation_id: int, user_ids) -> dict[int, list[PhoneNumb
 
 def list_context(sess, text: str, page: int) -> dict:
     """One page of the search result, with what the pager needs."""
-    query = user_search(current_user.organisation_id, text)
-    total = sess.scalar(select(func.count()).select_from(query.subquery()))
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(max(page, 1), pages)
-    users = sess.scalars(query.order_by(User.name, User.id).offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+    listing = paginate(
+        sess, user_search(current_user.organisation_id, text).order_by(User.name, User.id), page, PER_PAGE
+    )
+    users = [row.User for row in listing.rows]
     return dict(
         q=text,
-        page=page,
-        pages=pages,
-        total=total,
+        listing=listing,
+        total=listing.total,
         users=users,
         user_numbers=numbers_of(sess, current_user.organisation_id, [u.id for u in users]),
     )
@@ -202,8 +201,7 @@ def render_panel(sess, user: User, state: PanelState, status: int = 200, push: b
     """The user's panel for htmx, or the page with that user expanded."""
     listing: dict[str, Any] = dict(
         q="",
-        page=1,
-        pages=1,
+        listing=Page([user], 1, 1, 1),
         total=1,
         users=[user],
         user_numbers=numbers_of(sess, current_user.organisation_id, [user.id]),
