@@ -4,7 +4,7 @@ import pytest
 
 from wizard.permissions import requires
 
-PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout"}
+PUBLIC_ENDPOINTS = {"wizard.static", "wizard.auth.login", "wizard.auth.logout"}
 
 
 @pytest.mark.parametrize(

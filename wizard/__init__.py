@@ -1,8 +1,18 @@
-"""Subscription purchase wizard: application factory."""
+"""Subscription purchase wizard: the standalone app factory, and `mount` for a host Flask app.
+
+Both build the same `wizard` blueprint (every page module's blueprint under it, templates and
+static files with it), so every endpoint is `wizard.<page>.<view>` and every address comes
+from url_for under whatever prefix the wizard is mounted at.
+"""
+
+from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from pathlib import Path
 
-from flask import Flask
+from flask import Blueprint, Flask, request
+from flask_wtf.csrf import generate_csrf
 
 from . import (
     auth,
@@ -20,21 +30,40 @@ from . import (
     users_view,
 )
 from .extensions import babel, csrf, limiter, login_manager
+from .identity import HostOrganisation, HostPerson
+from .visitor import Mode
+
+__all__ = ["HostOrganisation", "HostPerson", "create_app", "mount"]
+
+HERE = Path(__file__).parent
+
+
+def resource_dir(name: str) -> str:
+    """templates/ or static/: inside the package when installed from a wheel, else the checkout's
+    top-level folder (pyproject.toml maps one onto the other)."""
+    packaged = HERE / name
+    return str(packaged if packaged.is_dir() else HERE.parent / name)
 
 
 def create_app(test_config=None, instance_path=None) -> Flask:
-    """Build the app; each register_* step is one concern."""
-    app = Flask(
-        __name__,
-        instance_path=instance_path,
-        instance_relative_config=True,
-        template_folder="../templates",
-        static_folder="../static",
-    )
+    """The standalone wizard: its own logins, error pages and headers, mounted at the site root."""
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True, static_folder=None)
     os.makedirs(app.instance_path, exist_ok=True)
     config.load(app, test_config)
-    register_extensions(app)
-    register_blueprints(app)
+    if app.debug:
+        app.config["SESSION_COOKIE_SECURE"] = False
+        app.config["REMEMBER_COOKIE_SECURE"] = False
+    db.init_app(app, app.config["DATABASE_URL"])
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "wizard.auth.login"
+    login_manager.session_protection = None  # our server-side login sessions do this job
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    templating.init_app(app)
+    app.extensions["wizard"] = Mode(hosted=False)
+    app.register_blueprint(blueprint(login_pages=True))
+    app.context_processor(templating.wizard_context)
     security.init_app(app)
     requestlog.init_app(app)
     errors.init_app(app)
@@ -42,22 +71,69 @@ def create_app(test_config=None, instance_path=None) -> Flask:
     return app
 
 
-def register_extensions(app: Flask) -> None:
-    """Database, CSRF, login, rate limits and translations."""
-    if app.debug:
-        app.config["SESSION_COOKIE_SECURE"] = False
-        app.config["REMEMBER_COOKIE_SECURE"] = False
-    db.init_app(app)
-    csrf.init_app(app)
-    login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
-    login_manager.session_protection = None  # our server-side login sessions do this job
-    limiter.init_app(app)
-    babel.init_app(app, locale_selector=i18n.select_locale)
+def mount(
+    app: Flask,
+    identity: Callable[[], HostPerson | None],
+    url_prefix: str = "/telephony",
+    base_template: str | None = None,
+    database_url: str | None = None,
+) -> Blueprint:
+    """Mount the wizard in a host app under `url_prefix`.
+
+    `identity` returns the person at the keyboard (or None when nobody is logged in; then the
+    host's Flask-Login login page is shown). The wizard provisions its own rows from it, keeps its
+    own database (`database_url`, default instance/wizard.sqlite3 of the host), registers no login
+    pages, and with `base_template` renders inside that host template's `content` block.
+    """
+    config.set_defaults(app)
+    url = database_url or app.config.get("WIZARD_DATABASE_URL") or config.sqlite_url(app)
+    os.makedirs(app.instance_path, exist_ok=True)
+    db.init_app(app, url)
+    if "babel" not in app.extensions:
+        babel.init_app(app, locale_selector=i18n.select_locale)
     templating.init_app(app)
+    app.extensions["wizard"] = Mode(hosted=True, identify=identity, base_template=base_template)
+    bp = blueprint(login_pages=False)
+    bp.context_processor(templating.wizard_context)
+    _protect_forms(app, bp)
+    security.init_app(bp)
+    requestlog.init_app(bp)
+    errors.init_app(bp)
+    app.register_blueprint(bp, url_prefix=url_prefix)
+    cli.init_app(app, group="wizard")
+    return bp
 
 
-def register_blueprints(app: Flask) -> None:
-    """One blueprint per page module, registered here and nowhere else."""
+def blueprint(login_pages: bool) -> Blueprint:
+    """The wizard: one blueprint per page module under one parent, with the templates and static files."""
+    bp = Blueprint(
+        "wizard",
+        __name__,
+        template_folder=resource_dir("templates"),
+        static_folder=resource_dir("static"),
+        static_url_path="/static",
+    )
     for page in (auth, subs_view, step_view, subscription_view, users_view):
-        app.register_blueprint(page.bp)
+        if page is auth and not login_pages:
+            continue  # mounted: the host logs people in
+        bp.register_blueprint(page.bp)
+    return bp
+
+
+def _protect_forms(app: Flask, bp: Blueprint) -> None:
+    """CSRF on the wizard's own state changes only: a host's other pages are the host's business
+    (a host that already uses CSRFProtect has checked the request first; checking again is a no-op)."""
+    for name, default in (
+        ("WTF_CSRF_ENABLED", True),
+        ("WTF_CSRF_METHODS", {"POST", "PUT", "PATCH", "DELETE"}),
+        ("WTF_CSRF_FIELD_NAME", "csrf_token"),
+        ("WTF_CSRF_HEADERS", ["X-CSRFToken", "X-CSRF-Token"]),
+        ("WTF_CSRF_SSL_STRICT", True),
+    ):
+        app.config.setdefault(name, default)
+    app.jinja_env.globals.setdefault("csrf_token", generate_csrf)
+
+    @bp.before_request
+    def _check_csrf():
+        if app.config["WTF_CSRF_ENABLED"] and request.method in app.config["WTF_CSRF_METHODS"]:
+            csrf.protect()

@@ -81,18 +81,18 @@ def _failed(response) -> bool:
 def login():
     """Show the login form; on success go where the user was heading."""
     if current_user.is_authenticated:
-        return redirect(url_for("subs.subs"))
+        return redirect(url_for("wizard.subs.subs"))
     form = LoginForm()
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
         user = db.session().scalar(select(User).where(User.email == email))
         if verify_password(user.password_hash if user else None, form.password.data) and user and user.active:
             start_login_session(user)
-            return redirect(_safe_next() or url_for("subs.subs"))
+            return redirect(_safe_next() or url_for("wizard.subs.subs"))
         form.password.errors.append(_("Email or password is wrong."))
-        return render_template("login.html", form=form), 401
+        return render_template("wizard/login.html", form=form), 401
     status = 422 if form.errors else 200
-    return render_template("login.html", form=form), status
+    return render_template("wizard/login.html", form=form), status
 
 
 def _safe_next() -> str | None:
@@ -115,4 +115,4 @@ def logout():
     logout_user()
     session.clear()
     flash(_("You are logged out."), "info")
-    return redirect(url_for("auth.login"))
+    return redirect(url_for("wizard.auth.login"))

@@ -145,7 +145,12 @@ def port_status_command(number, status, scheduled_for):
     click.echo(message + ".")
 
 
-def init_app(app) -> None:
+def init_app(app, group: str | None = None) -> None:
+    """The commands on `flask`, or mounted in a host app under `flask <group>` (beside the host's own)."""
+    target = app.cli
+    if group is not None:
+        target = click.Group(group, help="The subscription wizard's commands.")
+        app.cli.add_command(target)
     for command in (
         init_db_command,
         seed_demo_command,
@@ -154,4 +159,4 @@ def init_app(app) -> None:
         import_porting_register_command,
         port_status_command,
     ):
-        app.cli.add_command(command)
+        target.add_command(command)

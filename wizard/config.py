@@ -59,9 +59,24 @@ def load(app, test_config=None):
     if test_config:
         app.config.update(test_config)
     if not app.config["DATABASE_URL"]:
-        path = os.path.join(app.instance_path, "wizard.sqlite3")
-        app.config["DATABASE_URL"] = f"sqlite:///{path}"
+        app.config["DATABASE_URL"] = sqlite_url(app)
     _require_secret_key(app)
+
+
+def sqlite_url(app) -> str:
+    """The embedded default: a SQLite file under the instance folder."""
+    return "sqlite:///" + os.path.join(app.instance_path, "wizard.sqlite3")
+
+
+# Mounted in a host app, these stay the host's: its secret, its cookies, its database.
+HOST_OWNED = ("SECRET_KEY", "DATABASE_URL", "SESSION_COOKIE_", "REMEMBER_COOKIE_")
+
+
+def set_defaults(app) -> None:
+    """Mounted in a host app: the wizard's settings the host has not set, never the host's own."""
+    for name in dir(Defaults):
+        if name.isupper() and not name.startswith(HOST_OWNED):
+            app.config.setdefault(name, getattr(Defaults, name))
 
 
 def _require_secret_key(app):

@@ -111,9 +111,9 @@ def _refuse_writes(factory: sessionmaker) -> None:
             )
 
 
-def init_app(app) -> None:
-    """Bind an engine and session factory to the app and close sessions after each request."""
-    engine = make_engine(app.config["DATABASE_URL"], app.config["SQL_ECHO"])
+def init_app(app, url: str) -> None:
+    """Bind an engine on `url` and session factories to the app and close sessions after each request."""
+    engine = make_engine(url, app.config["SQL_ECHO"])
     app.extensions["db_engine"] = engine
     writer = sessionmaker(engine.execution_options(**{LOCK_AT_FIRST_WRITE: True}), expire_on_commit=False)
     _lock_at_first_write(writer)
@@ -131,14 +131,14 @@ def engine() -> Engine:
 
 def session() -> Session:
     """The session of this app context, opened on first use: read-only for a GET."""
-    if "db_session" not in g:
+    if "wizard_db_session" not in g:
         reading = has_request_context() and request.method in SAFE_METHODS
-        g.db_session = current_app.extensions["db_reader" if reading else "db_sessionmaker"]()
-    return g.db_session
+        g.wizard_db_session = current_app.extensions["db_reader" if reading else "db_sessionmaker"]()
+    return g.wizard_db_session
 
 
 def _close_session(exc) -> None:
-    sess = g.pop("db_session", None)
+    sess = g.pop("wizard_db_session", None)
     if sess is not None:
         if exc is not None:
             sess.rollback()

@@ -13,6 +13,8 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Date, and_, bindparam, or_, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .models import Contract, Draft, LoginSession, Organisation, PhoneNumber, User
@@ -30,27 +32,30 @@ class Visit:
     held: PhoneNumber | None = None  # the number that order holds (possibly run out)
 
 
-def _visit_query(with_draft: bool):
+def _visit_query(with_draft: bool, hosted: bool = False):
     """The statement, built once: the person's organisation, its contract in force and, with_draft,
-    the order the URL names with its held number. Values come as bound parameters."""
+    the order the URL names with its held number. The person is the login session's (by its token)
+    or, hosted, the host's (by their key). Values come as bound parameters."""
     today = bindparam("today", type_=Date)
     in_force = and_(
         Contract.organisation_id == Organisation.id,
         Contract.starts_on <= today,
         or_(Contract.ends_on.is_(None), Contract.ends_on >= today),
     )
-    query = (
-        select(User, Organisation, Contract)
-        .select_from(LoginSession)
-        .join(User, User.id == LoginSession.user_id)
-        .join(Organisation, Organisation.id == User.organisation_id)
-        .outerjoin(Contract, in_force)
-        .where(
-            LoginSession.token == bindparam("token"),
-            LoginSession.created_at > bindparam("oldest", type_=LoginSession.created_at.type),
-            User.active.is_(True),
+    if hosted:
+        query = select(User, Organisation, Contract).where(User.external_key == bindparam("person_key"))
+    else:
+        query = (
+            select(User, Organisation, Contract)
+            .select_from(LoginSession)
+            .join(User, User.id == LoginSession.user_id)
+            .where(
+                LoginSession.token == bindparam("token"),
+                LoginSession.created_at > bindparam("oldest", type_=LoginSession.created_at.type),
+            )
+            .where(User.active.is_(True))
         )
-    )
+    query = query.join(Organisation, Organisation.id == User.organisation_id).outerjoin(Contract, in_force)
     if with_draft:
         query = (
             query.add_columns(Draft, PhoneNumber)
@@ -62,12 +67,23 @@ def _visit_query(with_draft: bool):
 
 VISIT = _visit_query(with_draft=False)
 VISIT_WITH_DRAFT = _visit_query(with_draft=True)
+HOSTED_VISIT = _visit_query(with_draft=False, hosted=True)
+HOSTED_VISIT_WITH_DRAFT = _visit_query(with_draft=True, hosted=True)
 
 
 def load(sess: Session, token: str, oldest: datetime, today: date, draft_id: str | None = None) -> Visit | None:
     """The visit of an active login session created after `oldest`, or None."""
     params = {"token": token, "oldest": oldest, "today": today, "draft_id": draft_id}
-    query = VISIT if draft_id is None else VISIT_WITH_DRAFT
+    return _visit(sess, VISIT if draft_id is None else VISIT_WITH_DRAFT, params, draft_id)
+
+
+def load_hosted(sess: Session, person_key: str, today: date, draft_id: str | None = None) -> Visit | None:
+    """The visit of the person the host knows by `person_key` (active or not), or None (not yet provisioned)."""
+    params = {"person_key": person_key, "today": today, "draft_id": draft_id}
+    return _visit(sess, HOSTED_VISIT if draft_id is None else HOSTED_VISIT_WITH_DRAFT, params, draft_id)
+
+
+def _visit(sess: Session, query, params: dict[str, Any], draft_id: str | None) -> Visit | None:
     row: Any = sess.execute(query, params).first()  # three or five entities, as the query was built
     if row is None:
         return None
@@ -75,3 +91,88 @@ def load(sess: Session, token: str, oldest: datetime, today: date, draft_id: str
     if draft_id is not None:
         visit.draft, visit.held = row[3], row[4]
     return visit
+
+
+# Hosted: the wizard mounted in a host app that logs people in (visitor.py, wizard.mount).
+
+HOSTED_LOGIN = "host"  # stands in for a login-session token: the host's own login is the session
+PERMISSIONS = ("account", "users")
+
+
+@dataclass(frozen=True)
+class HostOrganisation:
+    """An organisation as the host knows it: a key that never changes, its name and number."""
+
+    key: str
+    name: str
+    org_number: str
+
+
+@dataclass(frozen=True)
+class HostPerson:
+    """What a host's identity adapter returns for the person at the keyboard."""
+
+    key: str  # stable: the host's user id, never the e-mail address (that may change)
+    email: str
+    name: str
+    organisation: HostOrganisation
+    permissions: frozenset[str] = frozenset()  # of PERMISSIONS; others are ignored
+    owner: bool = False  # an owner holds every permission
+
+    def permission_text(self) -> str:
+        return " ".join(p for p in PERMISSIONS if p in self.permissions)
+
+
+class ProvisionConflict(Exception):
+    """The host's person or organisation clashes with a row the wizard already has (same e-mail
+    address or organisation number under another key)."""
+
+
+def up_to_date(visit: Visit, person: HostPerson) -> bool:
+    """Whether the wizard's rows still say what the host says of this person."""
+    user, org = visit.user, visit.organisation
+    return (
+        org.external_key == person.organisation.key
+        and org.name == person.organisation.name
+        and org.org_number == person.organisation.org_number
+        and user.email == person.email.strip().lower()
+        and user.name == person.name
+        and user.is_owner == person.owner
+        and user.permissions == person.permission_text()
+    )
+
+
+def provision(engine: Engine, person: HostPerson, moment: datetime) -> None:
+    """Create or update the person's organisation and user rows in one short transaction of their own.
+
+    Two first requests of the same person may race: the loser's insert breaks a unique key,
+    and a second try finds the winner's rows.
+    """
+    for attempt in (1, 2):
+        try:
+            with Session(engine) as sess, sess.begin():
+                _upsert(sess, person, moment)
+            return
+        except IntegrityError as exc:
+            if attempt == 2:
+                raise ProvisionConflict(str(exc.orig)) from exc
+
+
+def _upsert(sess: Session, person: HostPerson, moment: datetime) -> None:
+    host_org = person.organisation
+    org = sess.scalar(select(Organisation).where(Organisation.external_key == host_org.key))
+    if org is None:
+        org = Organisation(external_key=host_org.key, name=host_org.name, org_number=host_org.org_number)
+        sess.add(org)
+        sess.flush()
+    else:
+        org.name, org.org_number = host_org.name, host_org.org_number
+    user = sess.scalar(select(User).where(User.external_key == person.key))
+    if user is None:
+        user = User(external_key=person.key, password_hash=None, created_at=moment)
+        sess.add(user)
+    user.organisation_id = org.id
+    user.email = person.email.strip().lower()
+    user.name = person.name
+    user.is_owner = person.owner
+    user.permissions = person.permission_text()

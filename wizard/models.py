@@ -65,6 +65,10 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(200))
     org_number: Mapped[str] = mapped_column(String(20), unique=True)
     country: Mapped[str] = mapped_column(String(2), default="SE")
+    # Mounted in a host app: the host's stable key for this organisation (None for the wizard's own).
+    external_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # Origins allowed to frame the wizard for this organisation (CSP frame-ancestors), space-separated.
+    embed_origins: Mapped[str] = mapped_column(String(2000), default="", server_default="")
     users: Mapped[list[User]] = relationship(back_populates="organisation")
     contracts: Mapped[list[Contract]] = relationship(back_populates="organisation")
 
@@ -104,6 +108,8 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     is_owner: Mapped[bool] = mapped_column(Boolean, default=False)
     permissions: Mapped[str] = mapped_column(String(100), default="")  # space-separated
+    # Mounted in a host app: the host's stable key for this person (None for the wizard's own logins).
+    external_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     organisation: Mapped[Organisation] = relationship(back_populates="users")

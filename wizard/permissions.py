@@ -2,8 +2,9 @@
 
 from functools import wraps
 
-from flask import abort
-from flask_login import current_user, login_required
+from flask import abort, current_app
+
+from .visitor import current_user
 
 
 class PermissionDenied(Exception):
@@ -22,13 +23,14 @@ def requires(permission: str | None):
 
     def decorator(view):
         @wraps(view)
-        def wrapped(*args, **kwargs):
+        def guarded(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return unauthorized()
             if permission and not current_user.has_permission(permission):
                 raise PermissionDenied(permission)
             return view(*args, **kwargs)
 
-        guarded = login_required(wrapped)
-        guarded.required_permission = permission or "login"
+        guarded.required_permission = permission or "login"  # type: ignore[attr-defined]
         return guarded
 
     return decorator
@@ -40,3 +42,12 @@ def scoped_get(sess, model, ident):
     if obj is None or obj.organisation_id != current_user.organisation_id:
         abort(404)
     return obj
+
+
+def unauthorized():
+    """Nobody logged in: to the login page, the wizard's own or (mounted) the host's Flask-Login
+    one, which comes back here afterwards; a host without Flask-Login gets a plain 401."""
+    manager = getattr(current_app, "login_manager", None)
+    if manager is None:
+        abort(401)
+    return manager.unauthorized()

@@ -7,7 +7,7 @@ import logging
 import re
 import secrets
 
-from flask import Flask, g, request
+from flask import Blueprint, Flask, g, request
 
 log = logging.getLogger("wizard")
 HEADER = "X-Request-ID"
@@ -27,12 +27,13 @@ def event(what: str, **fields) -> None:
     log.info("%s %s request_id=%s", what, details, request_id())
 
 
-def _echo_request_id(response):
+def echo_request_id(response):
     response.headers[HEADER] = request_id()
     return response
 
 
-def init_app(app: Flask) -> None:
-    app.after_request(_echo_request_id)
+def init_app(app: Flask | Blueprint) -> None:
+    """On the app (standalone) or on the wizard's blueprint (mounted: the host's pages are its own)."""
+    app.after_request(echo_request_id)
     if log.level == logging.NOTSET:
         log.setLevel(logging.INFO)

@@ -30,7 +30,7 @@ def set_security_headers(response):
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     if not current_app.config["EMBED_ALLOWED_ORIGINS"]:
         headers["X-Frame-Options"] = "DENY"
-    if request.endpoint != "static":
+    if request.endpoint not in ("static", "wizard.static"):
         headers["Cache-Control"] = "no-store"
         headers.add("Vary", "Cookie")
         headers.add("Vary", "HX-Request")
@@ -38,4 +38,5 @@ def set_security_headers(response):
 
 
 def init_app(app) -> None:
+    """On the app (standalone) or on the wizard's blueprint (mounted: the host's pages are its own)."""
     app.after_request(set_security_headers)

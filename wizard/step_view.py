@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -24,6 +23,7 @@ from .orders import as_formdata, bind_form
 from .permissions import requires
 from .steps import BY_KEY, STEPS
 from .templating import unbroken
+from .visitor import current_user
 
 bp = Blueprint("orders", __name__)
 
@@ -90,7 +90,7 @@ def reconcile_hold(ctx: StepContext, notify: bool) -> None:
 
 
 def step_url(draft, key, **params):
-    return url_for("orders.step", draft_id=draft.id, step_key=key, **params)
+    return url_for("wizard.orders.step", draft_id=draft.id, step_key=key, **params)
 
 
 def render(step, ctx, status=200, push=False, **extra):
@@ -103,7 +103,7 @@ def render(step, ctx, status=200, push=False, **extra):
     failed = status in (409, 422)
     page_title = (_("Error:") + " " if failed else "") + f"{step.title} – {_('New subscription')}"
     return page_or_fragment(
-        "step.html",
+        "wizard/step.html",
         "step",
         status,
         push_url=request.full_path.rstrip("?") if push else None,
@@ -133,7 +133,7 @@ def start_order():
         flash(
             _("You have %(n)s unfinished orders. Finish or discard one before you start another.", n=started), "warning"
         )
-        return redirect(url_for("subs.subs"), 303)
+        return redirect(url_for("wizard.subs.subs"), 303)
     draft = drafts.create(sess, current_user, {"type": {"kind": kind}}, now())
     sess.commit()
     return redirect(step_url(draft, flow.first_incomplete(STEPS, draft.answers).key), 303)
@@ -145,7 +145,7 @@ def resume(draft_id):
     """Resume: the first step that still needs an answer."""
     draft, held = open_draft(draft_id)
     if draft.status == "submitted":
-        return redirect(url_for("orders.done", draft_id=draft.id))
+        return redirect(url_for("wizard.orders.done", draft_id=draft.id))
     ctx = context(draft, held)
     return redirect(step_url(draft, flow.first_incomplete(STEPS, ctx.answers).key))
 
@@ -156,7 +156,7 @@ def step(draft_id, step_key):
     """Show or save one step of one order."""
     draft, held = open_draft(draft_id)
     if draft.status == "submitted":
-        return redirect(url_for("orders.done", draft_id=draft.id), 303)
+        return redirect(url_for("wizard.orders.done", draft_id=draft.id), 303)
     step = BY_KEY.get(step_key) or abort(404)
     if request.method == "POST" and as_int(request.form.get("version")) != draft.version:
         return conflict(step, context(draft, held))  # checked before anything costly
@@ -242,7 +242,7 @@ def save_order(draft_id):
     if draft.status != "submitted":
         ctx = context(draft, held)
         if not flow.first_incomplete(STEPS, ctx.answers).final:
-            return redirect(url_for("orders.resume", draft_id=draft.id), 303)
+            return redirect(url_for("wizard.orders.resume", draft_id=draft.id), 303)
         result = orders.place(ctx, current_user, as_int(request.form.get("version")))
         if isinstance(result, orders.Problem) and result.step == orders.STALE:
             requestlog.event("order.conflict", draft=draft.id, sent=request.form.get("version"))
@@ -258,7 +258,7 @@ def save_order(draft_id):
             organisation=draft.organisation_id,
             buyer=current_user.id,
         )
-    return redirect(url_for("orders.done", draft_id=draft.id), 303)
+    return redirect(url_for("wizard.orders.done", draft_id=draft.id), 303)
 
 
 @bp.route(f"{ORDERS}/<draft_id>/done")
@@ -273,7 +273,7 @@ def done(draft_id):
         .where(Subscription.draft_id == draft.id)
     ).first() or abort(404)
     rows = review.rows(context(draft, held))
-    return render_template("done.html", draft=draft, subscription=found.Subscription, rows=rows, sim=found.Sim)
+    return render_template("wizard/done.html", draft=draft, subscription=found.Subscription, rows=rows, sim=found.Sim)
 
 
 @bp.route(f"{ORDERS}/<draft_id>/discard", methods=["GET", "POST"])
@@ -290,11 +290,14 @@ def discard(draft_id):
         except drafts.StaleDraft:
             sess.rollback()
             flash(_("This order was changed in another tab. Check it before you discard it."), "warning")
-            return redirect(url_for("orders.discard", draft_id=draft.id), 303)
+            return redirect(url_for("wizard.orders.discard", draft_id=draft.id), 303)
         sess.commit()
         flash(_("The unfinished order was discarded."), "success")
-        return redirect(url_for("subs.subs"), 303)
+        return redirect(url_for("wizard.subs.subs"), 303)
     progress = review.progress(draft)
     return render_template(
-        "discard.html", draft=draft, progress=progress, kind=KIND.get(draft.answers.get("type", {}).get("kind"), "")
+        "wizard/discard.html",
+        draft=draft,
+        progress=progress,
+        kind=KIND.get(draft.answers.get("type", {}).get("kind"), ""),
     )

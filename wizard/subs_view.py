@@ -4,7 +4,6 @@ Both lists are paged (PER_PAGE rows) and the subscriptions searchable by number 
 page costs the same few statements at 10 subscriptions or 5,000."""
 
 from flask import Blueprint, redirect, request, url_for
-from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -14,6 +13,7 @@ from .fragments import page_or_fragment
 from .models import Draft, PhoneNumber, Sim, Subscription, User
 from .paging import paginate
 from .permissions import requires
+from .visitor import current_user
 
 bp = Blueprint("subs", __name__)
 PER_PAGE = 25
@@ -23,7 +23,7 @@ PER_PAGE = 25
 @requires(None)
 def index():
     """The settings home sends buyers to Subs."""
-    return redirect(url_for("subs.subs"))
+    return redirect(url_for("wizard.subs.subs"))
 
 
 def subscription_search(organisation_id: int, text: str):
@@ -63,7 +63,7 @@ def subs():
         sess, subscription_search(current_user.organisation_id, q), request.args.get("page", 1, type=int), PER_PAGE
     )
     return page_or_fragment(
-        "subs.html",
+        "wizard/subs.html",
         "subscription_list",
         replace_url=request.full_path.rstrip("?"),
         q=q,

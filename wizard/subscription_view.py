@@ -2,13 +2,13 @@
 
 from flask import Blueprint, abort, render_template
 from flask_babel import gettext as _
-from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
 from . import db, sim
 from .models import Sim, Subscription
 from .permissions import requires
+from .visitor import current_user
 
 bp = Blueprint("subscriptions", __name__)
 
@@ -31,7 +31,7 @@ def esim(subscription_id):
     address, matching_id = sim.parts(code)
     qr = Markup(sim.qr_svg(code, _("QR code for the eSIM of %(number)s", number=subscription.number.e164)))
     return render_template(
-        "esim.html",
+        "wizard/esim.html",
         subscription=subscription,
         code=card.activation_code,
         qr=qr,

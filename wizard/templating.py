@@ -1,8 +1,10 @@
 """What templates may call: Babel formatting filters and a helper for htmx attributes."""
 
+from flask import current_app, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from . import visitor
 from .i18n import clock, day, moment, money
 from .numbers import international, national
 
@@ -25,6 +27,31 @@ def merged(*dicts) -> dict:
 def unbroken(text: str) -> str:
     """Spaces as no-break spaces, so a number never wraps across lines."""
     return text.replace(" ", "\u00a0")
+
+
+def layout() -> str:
+    """The template every wizard page extends: inside the host's layout (mounted with a base template),
+    without the portal's chrome (framed in another site), or the portal's own."""
+    wizard = current_app.extensions["wizard"]
+    if wizard.base_template:
+        return "wizard/hosted.html"
+    if session.get(EMBED_KEY):
+        return "wizard/embed.html"
+    return "wizard/layout.html"
+
+
+EMBED_KEY = "wizard_embed"  # in the session while the wizard is framed in another site
+
+
+def wizard_context() -> dict:
+    """What every wizard template sees: the wizard's person (not a host's), and its layout."""
+    wizard = current_app.extensions["wizard"]
+    return {
+        "current_user": visitor.current_user,
+        "wizard_layout": layout(),
+        "wizard_host_base": wizard.base_template,
+        "wizard_hosted": wizard.hosted,
+    }
 
 
 def init_app(app) -> None:

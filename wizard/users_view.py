@@ -14,7 +14,6 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from phonenumbers import NumberParseException
 from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +27,7 @@ from .models import MexPair, Organisation, PhoneNumber, PriceItem, Subscription,
 from .paging import Page, paginate
 from .permissions import requires, scoped_get
 from .templating import unbroken
+from .visitor import current_user
 
 bp = Blueprint("users", __name__)
 
@@ -139,7 +139,7 @@ def users():
     sess = db.session()
     values = list_context(sess, request.args.get("q", ""), request.args.get("page", 1, type=int))
     return page_or_fragment(
-        "users.html", "user_list", replace_url=request.full_path.rstrip("?"), expanded=None, **values
+        "wizard/users.html", "user_list", replace_url=request.full_path.rstrip("?"), expanded=None, **values
     )
 
 
@@ -207,11 +207,11 @@ def render_panel(sess, user: User, state: PanelState, status: int = 200, push: b
         user_numbers=numbers_of(sess, current_user.organisation_id, [user.id]),
     )
     return page_or_fragment(
-        "users_panel.html",
+        "wizard/users_panel.html",
         "panel",
         status,
-        push_url=url_for("users.user_detail", user_id=user.id) if push else None,
-        page_template="users.html",
+        push_url=url_for("wizard.users.user_detail", user_id=user.id) if push else None,
+        page_template="wizard/users.html",
         expanded=user,
         **listing,
         **panel_context(sess, user, state),
@@ -317,4 +317,4 @@ def user_mex_save(user_id):
         flash(_("Saved. The MEX connections of %(name)s are updated.", name=user.name), "success")
     else:
         flash(_("Nothing to save: no changes."), "success")
-    return redirect(url_for("users.user_detail", user_id=user.id), 303)
+    return redirect(url_for("wizard.users.user_detail", user_id=user.id), 303)
