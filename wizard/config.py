@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 # Environment variables that override configuration, with their parsers.
@@ -14,6 +15,7 @@ ENV_SETTINGS: dict[str, Callable[[str], Any]] = {
     "DRAFT_MAX_AGE_DAYS": int,
     "ESIM_SMDP_ADDRESS": str,
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in {"1", "true", "yes"},
+    "THEME": lambda v: v.strip() or None,
 }
 
 
@@ -47,6 +49,7 @@ class Defaults:
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
     SEED_DEMO_ON_START = False
+    THEME: str | None = None  # a stylesheet of static/themes/ loaded after app.css (docs/theming.md)
 
 
 def load(app, test_config=None):
@@ -61,6 +64,7 @@ def load(app, test_config=None):
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = sqlite_url(app)
     _require_secret_key(app)
+    _require_known_theme(app)
 
 
 def sqlite_url(app) -> str:
@@ -77,6 +81,7 @@ def set_defaults(app) -> None:
     for name in dir(Defaults):
         if name.isupper() and not name.startswith(HOST_OWNED):
             app.config.setdefault(name, getattr(Defaults, name))
+    _require_known_theme(app)
 
 
 def _require_secret_key(app):
@@ -96,3 +101,24 @@ def _require_secret_key(app):
             fh.write(os.urandom(32).hex())
     with open(path) as fh:
         app.config["SECRET_KEY"] = fh.read().strip()
+
+
+def themes() -> list[str]:
+    """The themes there are: static/themes/<name>.css, in the package when installed from a wheel,
+    else in the checkout (as wizard.resource_dir finds static/)."""
+    here = Path(__file__).parent
+    static = here / "static" if (here / "static").is_dir() else here.parent / "static"
+    return sorted(path.stem for path in (static / "themes").glob("*.css"))
+
+
+def _require_known_theme(app):
+    """Refuse to start with a THEME that has no stylesheet, rather than serve pages that lack it."""
+    theme = app.config.get("THEME")
+    if theme is None:
+        return
+    known = themes()
+    if theme not in known:
+        raise RuntimeError(
+            f"THEME {theme!r} is not a theme. Set THEME to one of: {', '.join(known)} "
+            "(the stylesheets in static/themes/), or leave it unset for the default look."
+        )
