@@ -21,6 +21,7 @@ from . import (
     db,
     errors,
     i18n,
+    identity,
     requestlog,
     security,
     step_view,
@@ -31,9 +32,10 @@ from . import (
 )
 from .extensions import babel, csrf, limiter, login_manager
 from .identity import HostOrganisation, HostPerson
+from .models import utcnow
 from .visitor import Mode
 
-__all__ = ["HostOrganisation", "HostPerson", "create_app", "mount"]
+__all__ = ["HostOrganisation", "HostPerson", "create_app", "mount", "provision"]
 
 HERE = Path(__file__).parent
 
@@ -102,6 +104,13 @@ def mount(
     app.register_blueprint(bp, url_prefix=url_prefix)
     cli.init_app(app, group="wizard")
     return bp
+
+
+def provision(app: Flask, person: HostPerson) -> None:
+    """Create or update a host's person in the wizard ahead of their first visit (their first request
+    would do it anyway), e.g. so the User step lists colleagues who have not opened the wizard yet."""
+    with app.app_context():
+        identity.provision(db.engine(), person, utcnow())
 
 
 def blueprint(login_pages: bool) -> Blueprint:
