@@ -212,6 +212,8 @@ class Draft(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # From a deep link (prefill.py): per step, its starting values and the link's values that were dropped.
+    prefill: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[str] = mapped_column(String(12), default="open", index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
