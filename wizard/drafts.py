@@ -18,9 +18,14 @@ class StaleDraft(Exception):
     """The draft changed since the form was shown (another tab, another device)."""
 
 
-def create(sess: Session, user: User, answers: dict, now: datetime) -> Draft:
+def create(sess: Session, user: User, answers: dict, now: datetime, prefill: dict | None = None) -> Draft:
     draft = Draft(
-        organisation_id=user.organisation_id, created_by_id=user.id, answers=answers, created_at=now, updated_at=now
+        organisation_id=user.organisation_id,
+        created_by_id=user.id,
+        answers=answers,
+        prefill=prefill,
+        created_at=now,
+        updated_at=now,
     )
     sess.add(draft)
     sess.flush()
