@@ -65,7 +65,7 @@ def subs():
     return page_or_fragment(
         "wizard/subs.html",
         "subscription_list",
-        replace_url=request.full_path.rstrip("?"),
+        replace_url=request.script_root + request.full_path.rstrip("?"),
         q=q,
         drafts=[(row.Draft, review.progress(row.Draft)) for row in open_drafts.rows],
         drafts_page=open_drafts,

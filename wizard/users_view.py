@@ -139,7 +139,11 @@ def users():
     sess = db.session()
     values = list_context(sess, request.args.get("q", ""), request.args.get("page", 1, type=int))
     return page_or_fragment(
-        "wizard/users.html", "user_list", replace_url=request.full_path.rstrip("?"), expanded=None, **values
+        "wizard/users.html",
+        "user_list",
+        replace_url=request.script_root + request.full_path.rstrip("?"),
+        expanded=None,
+        **values,
     )
 
 
