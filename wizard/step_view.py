@@ -11,14 +11,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from . import db, drafts, effects, flow, numbers, orders, pricing, requestlog, review
+from . import db, drafts, effects, flow, numbers, orders, prefill, pricing, requestlog, review
 from .clock import now
 from .context import StepContext
 from .db import as_int
 from .effects import HOLDING_CHOICES
 from .forms import KIND
 from .fragments import page_or_fragment
-from .models import Sim, Subscription
+from .models import Draft, Sim, Subscription
 from .orders import as_formdata, bind_form
 from .permissions import requires
 from .steps import BY_KEY, STEPS
@@ -115,6 +115,7 @@ def render(step, ctx, status=200, push=False, **extra):
         page_title=page_title,
         position=[s.key for s in route].index(step.key) + 1,
         return_to=request.values.get("return", ""),
+        link_dropped=prefill.dropped_messages(ctx.draft, step.key) if step.key not in ctx.answers else [],
         **extra,
     )
 
@@ -128,15 +129,43 @@ def start_order():
         abort(400)
     sess = db.session()
     db.lock_for_write(sess)  # the count and the new draft in one locked transaction: no way past the limit
-    started = drafts.count_started_by(sess, current_user)
-    if started >= current_app.config["MAX_OPEN_DRAFTS_PER_USER"]:
-        flash(
-            _("You have %(n)s unfinished orders. Finish or discard one before you start another.", n=started), "warning"
-        )
+    if at_limit(sess):
         return redirect(url_for("wizard.subs.subs"), 303)
     draft = drafts.create(sess, current_user, {"type": {"kind": kind}}, now())
     sess.commit()
     return redirect(step_url(draft, flow.first_incomplete(STEPS, draft.answers).key), 303)
+
+
+def at_limit(sess) -> bool:
+    """Whether this buyer has as many unfinished orders as they may have (then says so)."""
+    started = drafts.count_started_by(sess, current_user)
+    if started < current_app.config["MAX_OPEN_DRAFTS_PER_USER"]:
+        return False
+    flash(_("You have %(n)s unfinished orders. Finish or discard one before you start another.", n=started), "warning")
+    return True
+
+
+@bp.route(f"{ORDERS}/new", methods=["GET", "POST"])
+@requires("account")
+def new_order():
+    """A deep link (README, "Deep links"): GET shows what the link fills in and what it cannot (and
+    writes nothing); its Start button POSTs the same values, which start the order."""
+    if request.method == "GET":
+        found = prefill.check(new_context(), request.args)
+        return render_template("wizard/new_order.html", prefill=found)
+    sess = db.session()
+    db.lock_for_write(sess)  # as start_order: the count and the new draft in one locked transaction
+    if at_limit(sess):
+        return redirect(url_for("wizard.subs.subs"), 303)
+    found = prefill.check(new_context(), request.form)
+    draft = drafts.create(sess, current_user, found.answers, now(), prefill=found.stored())
+    sess.commit()
+    return redirect(step_url(draft, flow.first_incomplete(STEPS, draft.answers).key), 303)
+
+
+def new_context() -> StepContext:
+    """The context of an order about to be started: a link's values are checked against it."""
+    return context(Draft(organisation_id=current_user.organisation_id, created_by_id=current_user.id, answers={}), None)
 
 
 @bp.route(f"{ORDERS}/<draft_id>")
@@ -154,6 +183,8 @@ def resume(draft_id):
 @requires("account")
 def step(draft_id, step_key):
     """Show or save one step of one order."""
+    if step_key == "save":  # a GET to the Save address (only save_order takes its POST)
+        abort(405, valid_methods=["POST"])
     draft, held = open_draft(draft_id)
     if draft.status == "submitted":
         return redirect(url_for("wizard.orders.done", draft_id=draft.id), 303)
@@ -172,7 +203,7 @@ def step(draft_id, step_key):
 
 def show(step, ctx):
     """The step with its saved answers; after a failed Save (?recheck=1) with what no longer holds."""
-    stored = ctx.answers.get(step.key)
+    stored = ctx.answers.get(step.key) or prefill.starting_values(ctx.draft, step.key)
     form = bind_form(step, ctx, as_formdata(stored) if stored else None)
     status = 200
     if request.args.get("recheck"):
