@@ -1,8 +1,11 @@
-"""Clear error pages (403 naming the missing permission, 404, 429, 400 for CSRF, 500)."""
+"""Clear error pages for every HTTP error: 403 naming the missing permission, 404, 429, 400 for CSRF
+and 500 have their own; every other status gets the styled page of `http_error`, never Werkzeug's text."""
 
 from flask import render_template
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from .identity import ProvisionConflict
 from .permissions import PermissionDenied
@@ -52,6 +55,51 @@ def server_error(_exc):
     return render_template("wizard/errors/500.html"), 500
 
 
+# Status -> (title, what to do). Titles say what happened in plain words, not the status name.
+EXPLAINED = {
+    401: (_l("You need to log in"), _l("Log in, then open the page again.")),
+    405: (
+        _l("This address cannot be opened like that"),
+        _l(
+            "It only takes a form sent from one of our pages, so it cannot be opened from a link, a bookmark "
+            "or the address bar. Go back to Subs and start again from there."
+        ),
+    ),
+    408: (_l("That took too long"), _l("Nothing was saved. Go back and try again.")),
+    409: (
+        _l("That clashed with another change"),
+        _l("Someone changed the same thing at the same time. Go back, reload the page and try again."),
+    ),
+    410: (_l("This page is gone"), _l("It was removed and will not come back. Start again from Subs.")),
+    413: (
+        _l("What you sent is too large"),
+        _l("Nothing was saved. Go back, send less (shorter text, fewer or smaller files) and try again."),
+    ),
+    414: (_l("The web address is too long"), _l("Go back and follow the link again, or start again from Subs.")),
+    415: (_l("What you sent is in a form we cannot read"), _l("Go back and send the form from its page again.")),
+}
+OTHER = (
+    _l("The request could not be completed"),
+    _l("Go back and try again. If it happens again, contact support and mention the error code."),
+)
+UNAVAILABLE = (
+    _l("The service is not available right now"),
+    _l("Nothing you had saved has been lost. Try again in a few minutes."),
+)
+
+
+def http_error(exc: HTTPException):
+    """Any other HTTP error: a styled page with the status, a plain-language title and what to do,
+    with the error's own headers (Allow for 405, WWW-Authenticate, Retry-After)."""
+    code = exc.code or 500
+    headers = [(name, value) for name, value in exc.get_headers() if name.lower() != "content-type"]
+    if code >= 500:  # like the 500 page: no layout, which may need the database that failed
+        title, advice = UNAVAILABLE
+        return render_template("wizard/errors/500.html", title=title, advice=advice), code, headers
+    title, advice = EXPLAINED.get(code, OTHER)
+    return render_template("wizard/errors/http.html", code=code, title=title, advice=advice), code, headers
+
+
 HANDLERS = (
     (PermissionDenied, forbidden),
     (ProvisionConflict, not_provisioned),
@@ -60,6 +108,7 @@ HANDLERS = (
     (400, bad_request),
     (CSRFError, csrf_failed),
     (500, server_error),
+    (HTTPException, http_error),  # every other status: Flask picks a handler by code before class
 )
 
 
