@@ -5,6 +5,7 @@ the other values pre-selected on their steps, each checked as the buyer's own ch
 from urllib.parse import urlencode
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from sqlalchemy import func, select, update
 
@@ -239,12 +240,36 @@ def test_the_open_order_limit_holds_for_links(app, buyer_as, query):
     assert len(drafts(query)) == 2
 
 
+def serious_violations(page) -> list:  # noqa: F811  (the browser page fixture's name)
+    """axe-core's serious and critical findings on the page."""
+    found = Axe().run(page).response["violations"]
+    return [(v["id"], v["help"]) for v in found if v["impact"] in ("serious", "critical")]
+
+
 @pytest.mark.browser
-def test_a_deep_link_in_a_browser(live_server, page):  # noqa: F811  (fixtures imported above)
+def test_a_deep_link_in_a_browser(live_server, page, console):  # noqa: F811  (fixtures imported above)
+    """The link page, then the order it starts with the dropped number choice explained on the
+    Number step (reached with htmx), and a GET to a POST-only address: each without axe findings."""
+    console.expect_status(405)
     log_in(page, live_server)
     page.goto(f"{live_server}{link(type='mobile', user=ANNA, number='golden', colour='red')}")
     expect(page.get_by_role("heading", level=1, name="Start a new order")).to_be_visible()
     expect(page.get_by_text("Anna Berg (anna@nordlys.test)")).to_be_visible()
+    assert serious_violations(page) == []
     shot(page, "deep-link")
     page.get_by_role("button", name="Start the order").click()
-    expect(page.get_by_role("heading", level=1, name="Price basis")).to_be_visible()
+    for label, following in [("Unbound: current price list", "Call rate"), ("Fixed call rate", "Data package")]:
+        page.get_by_label(label).check()
+        page.get_by_role("button", name="Save and continue").click()
+        expect(page.get_by_role("heading", level=1, name=following)).to_be_visible()
+    page.get_by_label("5 GB").check()
+    page.get_by_role("button", name="Save and continue").click()
+    expect(page.get_by_role("heading", level=1, name="Number")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="number choice “golden”")).to_be_visible()
+    assert serious_violations(page) == []
+    shot(page, "deep-link-number-step")
+
+    page.goto(f"{live_server}/logout")
+    expect(page.get_by_role("heading", level=1, name="This address cannot be opened like that")).to_be_visible()
+    assert serious_violations(page) == []
+    shot(page, "error-405")
