@@ -22,11 +22,11 @@ def test_missing_secret_key_is_a_clear_startup_error(monkeypatch, tmp_path):
 def test_environment_overrides_defaults(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "from-env")
     monkeypatch.setenv("NUMBER_HOLD_MINUTES", "45")
-    monkeypatch.setenv("EMBED_ALLOWED_ORIGINS", "https://a.example https://b.example")
+    monkeypatch.setenv("EMBEDDING", "true")
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"}, instance_path=str(tmp_path))
     assert app.config["SECRET_KEY"] == "from-env"
     assert app.config["NUMBER_HOLD_MINUTES"] == 45
-    assert app.config["EMBED_ALLOWED_ORIGINS"] == ["https://a.example", "https://b.example"]
+    assert app.config["EMBEDDING"] is True
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 

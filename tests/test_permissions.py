@@ -4,7 +4,7 @@ import pytest
 
 from wizard.permissions import requires
 
-PUBLIC_ENDPOINTS = {"wizard.static", "wizard.auth.login", "wizard.auth.logout"}
+PUBLIC_ENDPOINTS = {"wizard.static", "wizard.auth.login", "wizard.auth.logout", "wizard.embed.start"}
 
 
 @pytest.mark.parametrize(

@@ -74,10 +74,10 @@ def test_static_files_are_cached_but_not_sniffed(client):
         assert "no-store" not in response.headers.get("Cache-Control", "")
 
 
-def test_frame_ancestors_follow_the_embedding_allow_list(app, client):
-    app.config["EMBED_ALLOWED_ORIGINS"] = ["https://intranet.example.com"]
-    csp = client.get("/login").headers["Content-Security-Policy"]
-    assert "frame-ancestors https://intranet.example.com" in csp
+def test_nobody_may_frame_the_wizard_by_default(client):
+    response = client.get("/login")
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
 
 
 def test_pages_have_no_inline_script_or_style(login_as):

@@ -19,6 +19,7 @@ from . import (
     cli,
     config,
     db,
+    embed_view,
     errors,
     i18n,
     identity,
@@ -52,7 +53,7 @@ def create_app(test_config=None, instance_path=None) -> Flask:
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True, static_folder=None)
     os.makedirs(app.instance_path, exist_ok=True)
     config.load(app, test_config)
-    if app.debug:
+    if app.debug and not app.config["EMBEDDING"]:  # a framed wizard's cookie must be Secure (config.py)
         app.config["SESSION_COOKIE_SECURE"] = False
         app.config["REMEMBER_COOKIE_SECURE"] = False
     db.init_app(app, app.config["DATABASE_URL"])
@@ -122,7 +123,7 @@ def blueprint(login_pages: bool) -> Blueprint:
         static_folder=resource_dir("static"),
         static_url_path="/static",
     )
-    for page in (auth, subs_view, step_view, subscription_view, users_view):
+    for page in (auth, subs_view, step_view, subscription_view, users_view, embed_view):
         if page is auth and not login_pages:
             continue  # mounted: the host logs people in
         bp.register_blueprint(page.bp)

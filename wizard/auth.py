@@ -4,7 +4,7 @@ import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from . import db, identity
+from . import db, embedding, identity
 from .clock import now
 from .extensions import limiter, login_manager
 from .models import LoginSession, User, utcnow
@@ -50,7 +50,7 @@ def start_login_session(user: User) -> None:
     token = secrets.token_urlsafe(32)
     sess.add(LoginSession(token=token, user_id=user.id))
     sess.commit()
-    session.clear()
+    embedding.clear_session()  # session.clear(), but a framed wizard stays framed
     user.login_token = token
     login_user(user)
 
@@ -113,6 +113,6 @@ def logout():
     if current_user.is_authenticated:
         end_login_sessions(current_user.id, current_user.login_token)
     logout_user()
-    session.clear()
+    embedding.clear_session()
     flash(_("You are logged out."), "info")
     return redirect(url_for("wizard.auth.login"))

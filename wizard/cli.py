@@ -1,5 +1,5 @@
 """Operator commands: `flask --app app init-db | seed-demo | create-user | purge-drafts |
-import-porting-register | port-status`."""
+import-porting-register | port-status | embed-origins`."""
 
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from . import db, drafts, migrate, porting
+from . import db, drafts, embedding, migrate, porting
 from .models import Organisation, User
 from .passwords import hash_password
 from .seed import seed_demo
@@ -145,6 +145,41 @@ def port_status_command(number, status, scheduled_for):
     click.echo(message + ".")
 
 
+@click.command("embed-origins")
+@click.argument("org_number")
+@click.argument("origins", nargs=-1, metavar="[ORIGIN]...")
+@click.option("--clear", is_flag=True, help="Allow no site to frame the wizard for this organisation.")
+@with_appcontext
+def embed_origins_command(org_number, origins, clear):
+    """Show or set the sites that may show the wizard in a frame for organisation ORG_NUMBER.
+
+    Each ORIGIN is a scheme, host and optional port, like https://intranet.example.com or
+    https://intranet.example.com:8443 (no path). Given ORIGINs replace the list; --clear empties it;
+    neither shows it. Framing also needs EMBEDDING on (docs/embedding.md).
+    """
+    if clear and origins:
+        raise click.UsageError("Give origins or --clear, not both.")
+    sess = db.session()
+    org = sess.scalar(select(Organisation).where(Organisation.org_number == org_number))
+    if org is None:
+        raise click.ClickException(f"No organisation with organisation number {org_number}.")
+    if origins or clear:
+        parsed = [(text, embedding.parse_origin(text)) for text in origins]
+        wrong = [text for text, origin in parsed if origin is None]
+        if wrong:
+            raise click.ClickException(
+                "Not an origin (scheme http or https, host, optional port, no path): "
+                + ", ".join(wrong)
+                + ". Nothing was changed."
+            )
+        org.embed_origins = " ".join(dict.fromkeys(origin for _text, origin in parsed if origin))
+        sess.commit()
+    listed = " ".join(embedding.origins_of(org)) or "no site may frame the wizard"
+    click.echo(f"{org.name} ({org.org_number}): {listed}.")
+    if org.embed_origins and not current_app.config["EMBEDDING"]:
+        click.echo("EMBEDDING is off on this server: no site frames the wizard until it is on.")
+
+
 def init_app(app, group: str | None = None) -> None:
     """The commands on `flask`, or mounted in a host app under `flask <group>` (beside the host's own)."""
     target = app.cli
@@ -158,5 +193,6 @@ def init_app(app, group: str | None = None) -> None:
         purge_drafts_command,
         import_porting_register_command,
         port_status_command,
+        embed_origins_command,
     ):
         target.add_command(command)

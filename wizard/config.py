@@ -10,7 +10,7 @@ ENV_SETTINGS: dict[str, Callable[[str], Any]] = {
     "SECRET_KEY": str,
     "DATABASE_URL": str,
     "RATELIMIT_STORAGE_URI": str,
-    "EMBED_ALLOWED_ORIGINS": lambda v: [o for o in v.split() if o],
+    "EMBEDDING": lambda v: v.lower() in {"1", "true", "yes"},
     "NUMBER_HOLD_MINUTES": int,
     "DRAFT_MAX_AGE_DAYS": int,
     "ESIM_SMDP_ADDRESS": str,
@@ -40,8 +40,9 @@ class Defaults:
     BABEL_DEFAULT_TIMEZONE = "Europe/Stockholm"
     LANGUAGES = ("en",)  # "sv" joins when its catalogue lands; money and dates already follow the locale
     CURRENCY = "SEK"
-    # Embedding: origins allowed to frame the wizard (CSP frame-ancestors); empty means none.
-    EMBED_ALLOWED_ORIGINS: list[str] = []
+    # Framing in other sites (docs/embedding.md): each organisation's allowed origins are in the
+    # database (`flask embed-origins`); this switch turns it on, with cookies that work in a frame.
+    EMBEDDING = False
     NUMBER_HOLD_MINUTES = 30
     DRAFT_MAX_AGE_DAYS = 30
     MAX_OPEN_DRAFTS_PER_USER = 10  # each may hold a number: one buyer must not empty the pool
@@ -61,10 +62,22 @@ def load(app, test_config=None):
             app.config[name] = parse(os.environ[name])
     if test_config:
         app.config.update(test_config)
+    if app.config["EMBEDDING"]:
+        app.config.update(EMBEDDED_COOKIE)
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = sqlite_url(app)
     _require_secret_key(app)
     _require_known_theme(app)
+
+
+# A frame on another site is a cross-site context: its session cookie must be SameSite=None (so it
+# is sent at all), hence Secure, and Partitioned (CHIPS: kept per embedding site, so a browser that
+# blocks third-party cookies still keeps it, and no other site sees it). CSRF tokens stay the defence.
+EMBEDDED_COOKIE = {
+    "SESSION_COOKIE_SAMESITE": "None",
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_PARTITIONED": True,
+}
 
 
 def sqlite_url(app) -> str:

@@ -1,11 +1,15 @@
 """Security headers, set in one place for every response: pages, fragments, redirects, errors."""
 
-from flask import current_app, request
+from flask import request
+
+from . import embedding
+
+STATIC_ENDPOINTS = ("static", "wizard.static")
+NOBODY = "'none'"
 
 
-def content_security_policy() -> str:
-    """A strict CSP: our own files only, no inline code, framing only by allow-listed origins."""
-    ancestors = " ".join(current_app.config["EMBED_ALLOWED_ORIGINS"]) or "'none'"
+def content_security_policy(parent: str | None) -> str:
+    """A strict CSP: our own files only, no inline code, framing only by the one allowed parent."""
     return "; ".join(
         [
             "default-src 'self'",
@@ -16,7 +20,7 @@ def content_security_policy() -> str:
             "object-src 'none'",
             "base-uri 'none'",
             "form-action 'self'",
-            f"frame-ancestors {ancestors}",
+            f"frame-ancestors {parent or NOBODY}",
         ]
     )
 
@@ -24,13 +28,16 @@ def content_security_policy() -> str:
 def set_security_headers(response):
     """after_request hook; Flask also runs it for error-handler responses."""
     headers = response.headers
-    headers["Content-Security-Policy"] = content_security_policy()
+    static = request.endpoint in STATIC_ENDPOINTS
+    # Framed in another site (embedding.py): that site's origin alone, never a list of everyone's.
+    parent = None if static else embedding.parent_origin()
+    headers["Content-Security-Policy"] = content_security_policy(parent)
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    if not current_app.config["EMBED_ALLOWED_ORIGINS"]:
+    if parent is None:
         headers["X-Frame-Options"] = "DENY"
-    if request.endpoint not in ("static", "wizard.static"):
+    if not static:
         headers["Cache-Control"] = "no-store"
         headers.add("Vary", "Cookie")
         headers.add("Vary", "HX-Request")

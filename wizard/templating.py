@@ -1,10 +1,11 @@
 """What templates may call: Babel formatting filters and a helper for htmx attributes."""
 
-from flask import current_app, session
+from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from . import visitor
+from .embedding import parent_origin
 from .i18n import clock, day, moment, money
 from .numbers import international, national
 
@@ -35,12 +36,9 @@ def layout() -> str:
     wizard = current_app.extensions["wizard"]
     if wizard.base_template:
         return "wizard/hosted.html"
-    if session.get(EMBED_KEY):
+    if parent_origin():
         return "wizard/embed.html"
     return "wizard/layout.html"
-
-
-EMBED_KEY = "wizard_embed"  # in the session while the wizard is framed in another site
 
 
 def wizard_context() -> dict:
@@ -51,6 +49,7 @@ def wizard_context() -> dict:
         "wizard_layout": layout(),
         "wizard_host_base": wizard.base_template,
         "wizard_hosted": wizard.hosted,
+        "wizard_embed_parent": parent_origin(),  # the origin framing this page (embed.js posts to it only)
     }
 
 
