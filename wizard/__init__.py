@@ -80,13 +80,15 @@ def mount(
     url_prefix: str = "/telephony",
     base_template: str | None = None,
     database_url: str | None = None,
+    site_name: str | None = None,
 ) -> Blueprint:
     """Mount the wizard in a host app under `url_prefix`.
 
     `identity` returns the person at the keyboard (or None when nobody is logged in; then the
     host's Flask-Login login page is shown). The wizard provisions its own rows from it, keeps its
     own database (`database_url`, default instance/wizard.sqlite3 of the host), registers no login
-    pages, and with `base_template` renders inside that host template's `content` block.
+    pages, and with `base_template` renders inside that host template's `content` block. `site_name`
+    ends the titles it sets itself (an htmx swap changes the page's title), as the host's layout does.
     """
     config.set_defaults(app)
     url = database_url or app.config.get("WIZARD_DATABASE_URL") or config.sqlite_url(app)
@@ -95,7 +97,7 @@ def mount(
     if "babel" not in app.extensions:
         babel.init_app(app, locale_selector=i18n.select_locale)
     templating.init_app(app)
-    app.extensions["wizard"] = Mode(hosted=True, identify=identity, base_template=base_template)
+    app.extensions["wizard"] = Mode(hosted=True, identify=identity, base_template=base_template, site_name=site_name)
     bp = blueprint(login_pages=False)
     bp.context_processor(templating.wizard_context)
     _protect_forms(app, bp)

@@ -49,6 +49,7 @@ def wizard_context() -> dict:
         "wizard_layout": layout(),
         "wizard_host_base": wizard.base_template,
         "wizard_hosted": wizard.hosted,
+        "wizard_site_name": wizard.site_name or _l("Nordic Business Telephony"),  # titles end with it
         "wizard_embed_parent": parent_origin(),  # the origin framing this page (embed.js posts to it only)
     }
 

@@ -37,6 +37,7 @@ class Mode:
     hosted: bool  # mounted in a host app: the host logs people in
     identify: Callable[[], HostPerson | None] | None = None  # the host's identity adapter
     base_template: str | None = None  # the host's layout, when the wizard renders inside it
+    site_name: str | None = None  # what page titles end with when not the portal's name (the host's)
 
 
 def mode() -> Mode:
