@@ -52,7 +52,13 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(pages)
     app.teardown_appcontext(directory.close_db)
     app.context_processor(lambda: {"person": current_user})  # the intranet's person, also on wizard pages
-    wizard.mount(app, identity=telephony_person, url_prefix="/telephony", base_template="layout.html")
+    wizard.mount(
+        app,
+        identity=telephony_person,
+        url_prefix="/telephony",
+        base_template="layout.html",
+        site_name=_l("Acme intranet"),
+    )
     if app.config["LOAD_DEMO_ON_START"]:
         load_demo(app)
     return app
