@@ -1,0 +1,130 @@
+"""The wizard mounted in a bare host Flask app (wizard.mount): the host's person comes through the
+identity adapter and is provisioned just in time; the host's own pages stay the host's.
+(examples/intranet, a whole host with Flask-Login, is tested in tests/test_intranet.py.)"""
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from bench.sqlcount import SqlCounter
+from tests.conftest import TEST_CONFIG
+from wizard import HostOrganisation, HostPerson, db, mount
+from wizard.models import Draft, Organisation, User
+from wizard.seed import seed_demo
+
+SUBS = "/telephony/settings/account/subs"
+ACME = HostOrganisation(key="org-1", name="Acme AB", org_number="556036-0793")
+ALICE = HostPerson(
+    key="u-1", email="Alice@Acme.test", name="Alice Ek", organisation=ACME, permissions=frozenset({"account"})
+)
+
+HOST_BASE = """<!doctype html><html><head><title>{% block title %}{% endblock %} · Acme intranet</title>
+{% block head %}{% endblock %}</head><body><nav class="host-nav">Acme intranet</nav>
+{% block content %}{% endblock %}</body></html>"""
+
+
+@pytest.fixture
+def host(database_url, tmp_path):
+    """A host app whose logged-in person is whatever the test puts in `host.person`."""
+    templates = tmp_path / "host-templates"
+    templates.mkdir()
+    (templates / "host_base.html").write_text(HOST_BASE)
+    app = Flask("host", instance_path=str(tmp_path / "host"), template_folder=str(templates))
+    app.config.update({k: v for k, v in TEST_CONFIG.items() if k != "SECRET_KEY"}, SECRET_KEY="host-secret")
+    app.person = None
+
+    @app.route("/")
+    def home():
+        return "Acme intranet home"
+
+    mount(app, identity=lambda: app.person, base_template="host_base.html", database_url=database_url)
+    with app.app_context():
+        seed_demo(db.session())
+    yield app
+    app.extensions["db_engine"].dispose()
+
+
+def rows(app, model, *where):
+    with app.app_context():
+        return db.session().scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_nobody_logged_in_gets_401_from_a_host_without_flask_login(host):
+    response = host.test_client().get(SUBS)
+    assert response.status_code == 401
+    assert "Acme intranet" in response.get_data(as_text=True)  # the styled page, in the host's layout
+
+
+def test_the_first_visit_provisions_the_person_and_renders_in_the_host_layout(host):
+    host.person = ALICE
+    page = host.test_client().get(SUBS)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert '<nav class="host-nav">Acme intranet</nav>' in html  # the host's layout
+    assert "Acme AB" in html and 'href="/telephony/static/app.css"' in html
+    assert "settings-nav" not in html  # not the standalone portal's chrome
+    assert rows(host, User, User.external_key == "u-1", User.email == "alice@acme.test") == 1
+    assert rows(host, Organisation, Organisation.external_key == "org-1", Organisation.name == "Acme AB") == 1
+
+
+def test_a_known_person_costs_one_statement_and_no_write(host):
+    host.person = ALICE
+    client = host.test_client()
+    client.get(SUBS)  # provisions
+    counter = SqlCounter(host.extensions["db_engine"])
+    try:
+        with counter.request("GET", SUBS) as stats:
+            assert client.get(SUBS).status_code == 200
+    finally:
+        counter.close()
+    writes = [s for s in stats.statements if s.split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
+    assert writes == [] and not stats.get_in_transaction
+    assert "external_key" in stats.statements[0]  # who is asking: one statement, as for a login
+
+
+def test_changes_in_the_host_reach_the_wizard_on_the_next_request(host):
+    host.person = ALICE
+    client = host.test_client()
+    assert client.get(SUBS).status_code == 200
+    host.person = HostPerson(
+        key="u-1", email="alice.ek@acme.test", name="Alice Ek-Berg", organisation=ACME, permissions=frozenset()
+    )
+    refused = client.get(SUBS)
+    assert refused.status_code == 403
+    assert "Account" in refused.get_data(as_text=True)  # names the missing permission
+    assert rows(host, User, User.external_key == "u-1", User.name == "Alice Ek-Berg", User.permissions == "") == 1
+
+
+def test_host_pages_keep_their_own_headers(host):
+    host.person = ALICE
+    client = host.test_client()
+    assert "Content-Security-Policy" not in client.get("/").headers
+    assert "frame-ancestors" in client.get(SUBS).headers["Content-Security-Policy"]
+
+
+def test_a_clash_with_an_existing_account_is_a_clear_409_and_changes_nothing(host):
+    # The demo's buyer@nordlys.test exists already (a standalone login), not under this host key.
+    host.person = HostPerson(key="u-2", email="buyer@nordlys.test", name="Not Buyer", organisation=ACME)
+    before = rows(host, User), rows(host, Organisation)
+    response = host.test_client().get(SUBS)
+    assert response.status_code == 409
+    assert "already used by another account" in response.get_data(as_text=True)
+    assert (rows(host, User), rows(host, Organisation)) == before
+
+
+def test_a_person_switched_off_in_the_wizard_is_not_let_in(host):
+    host.person = ALICE
+    client = host.test_client()
+    assert client.get(SUBS).status_code == 200
+    with host.app_context():
+        sess = db.session()
+        sess.scalar(select(User).where(User.external_key == "u-1")).active = False
+        sess.commit()
+    assert client.get(SUBS).status_code == 401
+
+
+def test_state_changes_need_the_csrf_token(host):
+    host.person = ALICE
+    response = host.test_client().post("/telephony/settings/account/subs/orders", data={"kind": "mobile"})
+    assert response.status_code == 400
+    assert rows(host, Draft) == 0
