@@ -64,6 +64,7 @@ class Page(HTMLParser):
         self.links: list[str] = []  # <a href> inside the wizard's part
         self.forms: list[dict] = []
         self.text: list[str] = []
+        self.title: str | None = None  # the <title>, of a page or of an htmx fragment
         self.wizard_divs = 1 if fragment else 0  # open <div>s since the wizard's own, 0 outside it
         self.feed(html)
 
@@ -76,6 +77,8 @@ class Page(HTMLParser):
                 self.addresses.append((attrs[name], self.wizard_divs > 0))
         if tag == "a" and attrs.get("href") and self.wizard_divs:
             self.links.append(attrs["href"])
+        if tag == "title":
+            self.title = ""
         if tag == "form":
             self.forms.append({"action": attrs.get("action"), "method": attrs.get("method", "get"), "fields": []})
         elif tag in ("input", "select", "textarea", "button") and self.forms and attrs.get("name"):
@@ -90,6 +93,8 @@ class Page(HTMLParser):
 
     def handle_data(self, data):
         self.text.append(data)
+        if self.lasttag == "title" and self.title == "":
+            self.title = data.strip()
 
     def form(self, action: str) -> dict:
         return next(f for f in self.forms if f["action"] == action)
@@ -377,3 +382,13 @@ def test_under_a_wsgi_script_root_the_addresses_htmx_pushes_keep_it(host):
         response = owner.client.get(PREFIX + page, **under)
         assert response.headers[header] == "/intranet" + PREFIX + page
         assert all(a.startswith("/intranet" + PREFIX) for a, _w in read(response).addresses if not a.startswith("#"))
+
+
+def test_titles_end_with_the_intranets_name_also_when_htmx_swaps_a_step(host):
+    owner = Person(host, "it@acme.test")
+    step = owner.start("fixed")
+    assert read(owner.get(step)).title == "Price basis – New subscription – Acme intranet"
+    assert read(owner.get(step, headers=HTMX)).title == "Price basis – New subscription – Acme intranet"
+    me = wizard_user_id(host, "it@acme.test")
+    panel = read(owner.get(f"{PREFIX}settings/users/{me}", headers=HTMX))
+    assert panel.title == "Ines Thorsen – Users – Acme intranet"
