@@ -374,10 +374,14 @@ def test_under_a_wsgi_script_root_the_addresses_htmx_pushes_keep_it(host):
     """An intranet served under a path of its own (a proxy's SCRIPT_NAME): the URLs htmx puts in the
     address bar must keep that path too, like every url_for address does."""
     owner = Person(host, "it@acme.test")
+    step = owner.start("fixed")[len(PREFIX) :]
+    me = wizard_user_id(host, "it@acme.test")
     under = {"base_url": "http://localhost/intranet/", "headers": HTMX}
     for page, header in (
         ("settings/account/subs?q=070", "HX-Replace-Url"),
         ("settings/users?q=Rita", "HX-Replace-Url"),
+        (step, "HX-Push-Url"),
+        (f"settings/users/{me}", "HX-Push-Url"),
     ):
         response = owner.client.get(PREFIX + page, **under)
         assert response.headers[header] == "/intranet" + PREFIX + page

@@ -106,7 +106,7 @@ def render(step, ctx, status=200, push=False, **extra):
         "wizard/step.html",
         "step",
         status,
-        push_url=request.full_path.rstrip("?") if push else None,
+        push_url=request.script_root + request.full_path.rstrip("?") if push else None,
         step=step,
         ctx=ctx,
         draft=ctx.draft,
