@@ -5,6 +5,10 @@
 (function () {
   "use strict";
 
+  // Once a document: htmx runs this script again when it restores a page from its history.
+  if (window.subsWizardEmbedded) return;
+  window.subsWizardEmbedded = true;
+
   var holder = document.querySelector("[data-embed-parent]");
   var parentOrigin = holder && holder.getAttribute("data-embed-parent");
   if (!parentOrigin || window.parent === window) return;

@@ -158,6 +158,10 @@ def buy_fixed_for_erik(page, frame):
     next_step(frame, "Call rate")
     frame.get_by_label("Variable call rate").check()
     next_step(frame, "Number")
+    page.evaluate("history.back()")  # the frame's history (htmx restores the page: a step shown again)
+    expect(heading(frame, "Call rate")).to_be_visible()
+    page.evaluate("history.forward()")
+    expect(heading(frame, "Number")).to_be_visible()
     choose(frame, "A new number")
     next_step(frame, "PBX")
     choose(frame, "Independent")
@@ -196,6 +200,8 @@ def test_a_buyer_buys_inside_the_frame_and_the_intranet_hears_the_events(sites, 
         ("price_basis", "Price basis", 2, 7),
         ("call_rate", "Call rate", 3, 7),
         ("number", "Number", 4, 7),
+        ("call_rate", "Call rate", 3, 7),  # back
+        ("number", "Number", 4, 7),  # forward
         ("pbx", "PBX", 5, 7),
         ("user", "User", 6, 7),
         ("review", "Check your answers", 7, 7),
