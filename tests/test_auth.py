@@ -150,3 +150,11 @@ def test_logout_needs_a_post_with_csrf(login_as):
     assert owner.get("/logout").status_code == 405
     assert owner.client.post("/logout").status_code == 400
     assert owner.get("/settings/account/subs").status_code == 200
+
+
+def test_an_htmx_request_without_a_login_loads_the_login_page_whole(login_as):
+    buyer = login_as("buyer")
+    buyer.logout()
+    response = buyer.get("/settings/account/subs?q=070", headers={"HX-Request": "true"})
+    assert response.status_code == 200 and response.get_data() == b""  # nothing swapped into the page
+    assert response.headers["HX-Redirect"].startswith("/login?next=")

@@ -326,6 +326,23 @@ def test_host_pages_are_the_hosts_and_logging_out_of_the_intranet_ends_the_wizar
     assert "Log in to see this page." in read(buyer.client.get(response.headers["Location"])).all_text()
 
 
+def test_the_intranet_header_on_wizard_pages_shows_the_intranets_own_person(host):
+    # `current_user` in the intranet's layout stays the intranet's (its Person has organisation_name;
+    # the wizard's user, given to wizard templates as wizard_user, has not).
+    page = read(Person(host, "buyer@acme.test").get(PREFIX + "settings/account/subs")).all_text()
+    assert "Bo Ahlgren · Acme AB" in page
+
+
+def test_an_htmx_request_after_logout_loads_the_login_page_whole(host):
+    buyer = Person(host, "buyer@acme.test")
+    order = buyer.start("mobile")
+    buyer.logout()
+    response = buyer.client.get(order, headers=HTMX)
+    assert response.status_code == 200 and response.get_data() == b""  # nothing to swap into the step
+    login = urlsplit(response.headers["HX-Redirect"])  # htmx loads it as a whole page
+    assert login.path == "/login" and parse_qs(login.query)["next"] == [urlsplit(order).path]
+
+
 def test_a_change_in_the_host_shows_in_the_wizard_on_the_next_request(host, intranet):
     buyer = Person(host, "buyer@acme.test")
     order = buyer.start("fixed").rsplit("/", 1)[0]

@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from flask import abort, current_app
+from flask import abort, current_app, request
 
 from .visitor import current_user
 
@@ -50,4 +50,9 @@ def unauthorized():
     manager = getattr(current_app, "login_manager", None)
     if manager is None:
         abort(401)
-    return manager.unauthorized()
+    response = manager.unauthorized()
+    if request.headers.get("HX-Request") == "true" and response.status_code in (301, 302, 303, 307, 308):
+        # htmx would follow the redirect and swap the whole login page into the step: have it load the
+        # login page as a page instead (htmx reads HX-Redirect only on a 2xx response).
+        return current_app.response_class(status=200, headers={"HX-Redirect": response.location})
+    return response

@@ -42,10 +42,11 @@ def layout() -> str:
 
 
 def wizard_context() -> dict:
-    """What every wizard template sees: the wizard's person (not a host's), and its layout."""
+    """What every wizard template sees: the wizard's own person as `wizard_user` (a host's `current_user`
+    stays the host's in its layout), the layout to extend, and how the wizard is shown."""
     wizard = current_app.extensions["wizard"]
     return {
-        "current_user": visitor.current_user,
+        "wizard_user": visitor.current_user,
         "wizard_layout": layout(),
         "wizard_host_base": wizard.base_template,
         "wizard_hosted": wizard.hosted,

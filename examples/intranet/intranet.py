@@ -51,7 +51,6 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     login_manager.login_message = _l("Log in to see this page.")
     app.register_blueprint(pages)
     app.teardown_appcontext(directory.close_db)
-    app.context_processor(lambda: {"person": current_user})  # the intranet's person, also on wizard pages
     wizard.mount(
         app,
         identity=telephony_person,
