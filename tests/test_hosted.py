@@ -18,6 +18,7 @@ ALICE = HostPerson(
     key="u-1", email="Alice@Acme.test", name="Alice Ek", organisation=ACME, permissions=frozenset({"account"})
 )
 
+WHERE = {"url_prefix": "/telephony", "base_template": "host_base.html"}
 HOST_BASE = """<!doctype html><html><head><title>{% block title %}{% endblock %} · Acme intranet</title>
 {% block head %}{% endblock %}</head><body><nav class="host-nav">Acme intranet</nav>
 {% block content %}{% endblock %}</body></html>"""
@@ -37,7 +38,10 @@ def host(database_url, tmp_path):
     def home():
         return "Acme intranet home"
 
-    mount(app, identity=lambda: app.person, base_template="host_base.html", database_url=database_url)
+    # The person, or a function making one (to see what happens when the host's adapter fails).
+    mount(
+        app, identity=lambda: app.person() if callable(app.person) else app.person, **WHERE, database_url=database_url
+    )
     with app.app_context():
         seed_demo(db.session())
     yield app
@@ -120,7 +124,44 @@ def test_a_person_switched_off_in_the_wizard_is_not_let_in(host):
         sess = db.session()
         sess.scalar(select(User).where(User.external_key == "u-1")).active = False
         sess.commit()
-    assert client.get(SUBS).status_code == 401
+    refused = client.get(SUBS)
+    assert refused.status_code == 403  # not the host's login page: they are logged in there, it would loop
+    assert "Your access is switched off" in refused.get_data(as_text=True)
+
+
+def test_what_the_host_hands_over_is_normalised_so_a_known_person_is_not_written_again(host):
+    host.person = HostPerson(key=7, email=" Bo@Acme.test ", name="Bo", organisation=ACME, owner=1)  # type: ignore[arg-type]
+    client = host.test_client()
+    assert client.get(SUBS).status_code == 200
+    assert rows(host, User, User.external_key == "7", User.email == "bo@acme.test", User.is_owner.is_(True)) == 1
+    counter = SqlCounter(host.extensions["db_engine"])
+    try:
+        with counter.request("GET", SUBS) as stats:
+            assert client.get(SUBS).status_code == 200
+    finally:
+        counter.close()
+    assert not [s for s in stats.statements if s.split()[0].upper() in ("INSERT", "UPDATE")]
+
+
+def test_a_person_the_host_describes_without_an_e_mail_address_is_told_and_nothing_is_written(host):
+    host.person = lambda: HostPerson(key="u-9", email="", name="No Mail", organisation=ACME)
+    before = rows(host, User), rows(host, Organisation)
+    response = host.test_client().get(SUBS)
+    assert response.status_code == 403
+    assert "Your account cannot be used here yet" in response.get_data(as_text=True)
+    assert (rows(host, User), rows(host, Organisation)) == before
+
+
+def test_a_person_the_host_moves_to_another_organisation_is_not_carried_across_tenants(host):
+    host.person = ALICE
+    client = host.test_client()
+    assert client.get(SUBS).status_code == 200
+    globex = HostOrganisation(key="org-2", name="Globex AB", org_number="556016-0680")
+    host.person = HostPerson(key="u-1", email=ALICE.email, name=ALICE.name, organisation=globex)
+    assert client.get(SUBS).status_code == 409
+    with host.app_context():
+        alice = db.session().scalar(select(User).where(User.external_key == "u-1"))
+        assert alice.organisation.external_key == "org-1"  # still Acme's, with Acme's orders
 
 
 def test_state_changes_need_the_csrf_token(host):

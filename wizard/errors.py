@@ -7,8 +7,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from .identity import ProvisionConflict
-from .permissions import PermissionDenied
+from . import requestlog
+from .identity import InvalidHostPerson, ProvisionConflict
+from .permissions import PermissionDenied, SwitchedOff
 from .visitor import current_user
 
 
@@ -41,7 +42,9 @@ def csrf_failed(exc: CSRFError):
 
 def not_provisioned(exc: ProvisionConflict):
     """Mounted: the host's person clashes with someone the wizard already has (same e-mail address or
-    organisation number under another key). Nothing was changed; an administrator must sort it out."""
+    organisation number under another key). Nothing was changed; an administrator must sort it out,
+    from the log line."""
+    requestlog.event("host.conflict", reason=str(exc).replace("\n", " "))
     return render_template(
         "wizard/errors/400.html",
         reason=_(
@@ -49,6 +52,27 @@ def not_provisioned(exc: ProvisionConflict):
             "used by another account. Ask your administrator to contact the operator."
         ),
     ), 409
+
+
+def invalid_host_person(exc: InvalidHostPerson):
+    """Mounted: the host's identity adapter described someone incompletely (e.g. no e-mail address)."""
+    requestlog.event("host.invalid_person", reason=str(exc))
+    return render_template(
+        "wizard/errors/400.html",
+        title=_("Your account cannot be used here yet"),
+        reason=_(
+            "Your account in this intranet lacks details that ordering needs, such as an e-mail address. "
+            "Ask your administrator to complete it (the wizard's log says what is missing)."
+        ),
+    ), 403
+
+
+def switched_off(_exc: SwitchedOff):
+    return render_template(
+        "wizard/errors/400.html",
+        title=_("Your access is switched off"),
+        reason=_("The owner of your organisation switched off your access here. Ask them to switch it on again."),
+    ), 403
 
 
 def server_error(_exc):
@@ -103,6 +127,8 @@ def http_error(exc: HTTPException):
 HANDLERS = (
     (PermissionDenied, forbidden),
     (ProvisionConflict, not_provisioned),
+    (InvalidHostPerson, invalid_host_person),
+    (SwitchedOff, switched_off),
     (404, not_found),
     (429, too_many),
     (400, bad_request),

@@ -99,6 +99,21 @@ HOSTED_LOGIN = "host"  # stands in for a login-session token: the host's own log
 PERMISSIONS = ("account", "users")
 
 
+class InvalidHostPerson(ValueError):
+    """The host's identity adapter described someone the wizard cannot take in (no e-mail address,
+    a name too long for its column, ...): the host's data needs fixing, nothing was written."""
+
+
+def _text(value: Any, what: str, limit: int) -> str:
+    """A required text of at most `limit` characters, stripped; ids given as numbers become text."""
+    text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    if not text:
+        raise InvalidHostPerson(f"{what} is missing")
+    if len(text) > limit:
+        raise InvalidHostPerson(f"{what} is longer than {limit} characters")
+    return text
+
+
 @dataclass(frozen=True)
 class HostOrganisation:
     """An organisation as the host knows it: a key that never changes, its name and number."""
@@ -106,6 +121,11 @@ class HostOrganisation:
     key: str
     name: str
     org_number: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", _text(self.key, "the organisation's key", 200))
+        object.__setattr__(self, "name", _text(self.name, "the organisation's name", 200))
+        object.__setattr__(self, "org_number", _text(self.org_number, "the organisation number", 20))
 
 
 @dataclass(frozen=True)
@@ -119,13 +139,24 @@ class HostPerson:
     permissions: frozenset[str] = frozenset()  # of PERMISSIONS; others are ignored
     owner: bool = False  # an owner holds every permission
 
+    def __post_init__(self) -> None:
+        """Checked and normalised once, where the host hands it over: text keys, a lower-case
+        address, a real bool, so comparing with the stored rows is exact."""
+        if not isinstance(self.organisation, HostOrganisation):
+            raise InvalidHostPerson("the organisation is not a HostOrganisation")
+        object.__setattr__(self, "key", _text(self.key, "the person's key", 200))
+        object.__setattr__(self, "email", _text(self.email, "the e-mail address", 254).lower())
+        object.__setattr__(self, "name", _text(self.name, "the name", 200))
+        object.__setattr__(self, "permissions", frozenset(self.permissions or ()))
+        object.__setattr__(self, "owner", bool(self.owner))
+
     def permission_text(self) -> str:
         return " ".join(p for p in PERMISSIONS if p in self.permissions)
 
 
 class ProvisionConflict(Exception):
     """The host's person or organisation clashes with a row the wizard already has (same e-mail
-    address or organisation number under another key)."""
+    address or organisation number under another key, or the person now in another organisation)."""
 
 
 def up_to_date(visit: Visit, person: HostPerson) -> bool:
@@ -135,7 +166,7 @@ def up_to_date(visit: Visit, person: HostPerson) -> bool:
         org.external_key == person.organisation.key
         and org.name == person.organisation.name
         and org.org_number == person.organisation.org_number
-        and user.email == person.email.strip().lower()
+        and user.email == person.email
         and user.name == person.name
         and user.is_owner == person.owner
         and user.permissions == person.permission_text()
@@ -169,10 +200,12 @@ def _upsert(sess: Session, person: HostPerson, moment: datetime) -> None:
         org.name, org.org_number = host_org.name, host_org.org_number
     user = sess.scalar(select(User).where(User.external_key == person.key))
     if user is None:
-        user = User(external_key=person.key, password_hash=None, created_at=moment)
+        user = User(external_key=person.key, organisation_id=org.id, password_hash=None, created_at=moment)
         sess.add(user)
-    user.organisation_id = org.id
-    user.email = person.email.strip().lower()
+    elif user.organisation_id != org.id:
+        # Moving a person between tenants would carry their orders and subscriptions along.
+        raise ProvisionConflict(f"person {person.key} belongs to another organisation")
+    user.email = person.email
     user.name = person.name
     user.is_owner = person.owner
     user.permissions = person.permission_text()

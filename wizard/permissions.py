@@ -7,6 +7,10 @@ from flask import abort, current_app, request
 from .visitor import current_user
 
 
+class SwitchedOff(Exception):
+    """Mounted: the host let this person in, but the wizard's owner switched them off."""
+
+
 class PermissionDenied(Exception):
     """Raised when the user lacks a permission; rendered as a 403 naming it and the owner."""
 
@@ -25,6 +29,8 @@ def requires(permission: str | None):
         @wraps(view)
         def guarded(*args, **kwargs):
             if not current_user.is_authenticated:
+                if getattr(current_user, "switched_off", False):
+                    raise SwitchedOff()  # logged in at the host: its login page would only loop
                 return unauthorized()
             if permission and not current_user.has_permission(permission):
                 raise PermissionDenied(permission)

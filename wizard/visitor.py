@@ -26,8 +26,17 @@ from .models import User, utcnow
 class Anonymous(AnonymousUserMixin):
     """Nobody is logged in."""
 
+    switched_off = False
+
     def has_permission(self, name: str) -> bool:
         return False
+
+
+class SwitchedOff(Anonymous):
+    """Mounted: the host vouches for this person, but the wizard's owner switched them off. Sending them
+    to the host's login would loop (they are logged in there); permissions.requires says so instead."""
+
+    switched_off = True
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,9 @@ def _draft_id() -> str | None:
 
 def _visitor() -> User | Anonymous:
     if "wizard_visitor" not in g:
+        # Nobody until found: if finding them fails, the error page (which asks again) sees nobody
+        # instead of failing the same way again.
+        g.wizard_visitor = Anonymous()
         g.wizard_visitor = _hosted_visitor() if mode().hosted else _logged_in_visitor()
     return g.wizard_visitor
 
@@ -67,6 +79,8 @@ def _hosted_visitor() -> User | Anonymous:
     person = adapter() if adapter is not None else None
     if person is None:
         return Anonymous()
+    if not isinstance(person, HostPerson):
+        raise TypeError(f"the identity adapter must return a wizard.HostPerson or None, not {type(person).__name__}")
     sess, today, draft_id = db.session(), now().date(), _draft_id()
     visit = identity.load_hosted(sess, person.key, today, draft_id)
     if visit is None or not identity.up_to_date(visit, person):
@@ -75,8 +89,10 @@ def _hosted_visitor() -> User | Anonymous:
         identity.provision(db.engine(), person, utcnow())
         sess.expire_all()
         visit = identity.load_hosted(sess, person.key, today, draft_id)
-    if visit is None or not visit.user.active:  # the wizard's owner switched this person off
+    if visit is None:
         return Anonymous()
+    if not visit.user.active:  # the wizard's owner switched this person off
+        return SwitchedOff()
     g.visit = visit
     visit.user.login_token = identity.HOSTED_LOGIN
     return visit.user
