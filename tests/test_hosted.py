@@ -38,6 +38,10 @@ def host(database_url, tmp_path):
     def home():
         return "Acme intranet home"
 
+    @app.errorhandler(404)
+    def host_not_found(_exc):
+        return "Acme intranet: no such page", 404
+
     # The person, or a function making one (to see what happens when the host's adapter fails).
     mount(
         app, identity=lambda: app.person() if callable(app.person) else app.person, **WHERE, database_url=database_url
@@ -169,3 +173,17 @@ def test_state_changes_need_the_csrf_token(host):
     response = host.test_client().post("/telephony/settings/account/subs/orders", data={"kind": "mobile"})
     assert response.status_code == 400
     assert rows(host, Draft) == 0
+
+
+def test_addresses_under_the_prefix_that_match_no_view_get_the_wizards_pages_and_others_the_hosts(host):
+    host.person = ALICE
+    client = host.test_client()
+    wrong_method = client.get("/telephony/settings/account/subs/orders")  # a POST-only address
+    assert wrong_method.status_code == 405 and "POST" in wrong_method.headers["Allow"]
+    assert "This address cannot be opened like that" in wrong_method.get_data(as_text=True)
+    unknown = client.get("/telephony/no-such-page")
+    assert unknown.status_code == 404 and '<nav class="host-nav">' in unknown.get_data(as_text=True)
+    for response in (wrong_method, unknown):
+        assert "frame-ancestors" in response.headers["Content-Security-Policy"]
+    hosts_own = client.get("/no-such-page")
+    assert hosts_own.status_code == 404 and hosts_own.get_data(as_text=True) == "Acme intranet: no such page"

@@ -11,8 +11,9 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask, has_request_context, request
 from flask_wtf.csrf import generate_csrf
+from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from . import (
     auth,
@@ -99,14 +100,38 @@ def mount(
     templating.init_app(app)
     app.extensions["wizard"] = Mode(hosted=True, identify=identity, base_template=base_template, site_name=site_name)
     bp = blueprint(login_pages=False)
-    bp.context_processor(templating.wizard_context)
     _protect_forms(app, bp)
     security.init_app(bp)
     requestlog.init_app(bp)
     errors.init_app(bp)
     app.register_blueprint(bp, url_prefix=url_prefix)
+    _answer_unmatched_addresses(app, url_prefix)
     cli.init_app(app, group="wizard")
     return bp
+
+
+def _answer_unmatched_addresses(app: Flask, url_prefix: str) -> None:
+    """Wizard pages, and addresses under the prefix that no view matched (404) or not with that method
+    (405), which never reach the blueprint's own handlers, get the wizard's templates' context and
+    pages; every other address is left to the host: its templates, its handler as registered before
+    mount(), else Werkzeug's."""
+    prefix = url_prefix.rstrip("/")
+
+    def in_wizard() -> bool:
+        under_prefix = request.path == prefix or request.path.startswith(prefix + "/")
+        return under_prefix or (request.blueprint or "").partition(".")[0] == "wizard"
+
+    app.context_processor(lambda: templating.wizard_context() if has_request_context() and in_wizard() else {})
+    for exc_class, wizard_handler in ((NotFound, errors.not_found), (MethodNotAllowed, errors.http_error)):
+        host_handler = app.error_handler_spec.get(None, {}).get(exc_class.code, {}).get(exc_class)
+
+        def handler(exc, wizard_handler=wizard_handler, host_handler=host_handler):
+            if not in_wizard():
+                return host_handler(exc) if host_handler else exc
+            response = security.set_security_headers(app.make_response(wizard_handler(exc)))
+            return requestlog.echo_request_id(response)
+
+        app.register_error_handler(exc_class, handler)
 
 
 def provision(app: Flask, person: HostPerson) -> None:
