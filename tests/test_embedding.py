@@ -287,3 +287,13 @@ def test_embed_origins_command_refuses_what_is_not_an_origin(app, runner, origin
 def test_embed_origins_command_needs_a_known_organisation(runner):
     result = runner.invoke(args=["embed-origins", "000000-0000", NORDLYS_INTRANET])
     assert result.exit_code != 0 and "No organisation with organisation number 000000-0000" in result.output
+
+
+def test_embed_opened_as_a_page_of_its_own_does_not_enter_the_framed_mode(visitor):
+    """A link or the address bar (Sec-Fetch-Dest: document) would only hide the portal's navigation."""
+    opened = visitor.get("/embed", query_string={"parent": NORDLYS_INTRANET}, headers={"Sec-Fetch-Dest": "document"})
+    assert opened.status_code == 403 and framed_by_nobody(opened)
+    assert "only works inside the page of your intranet" in page(opened).text()
+    assert framed_by_nobody(visitor.get("/login"))  # nothing remembered
+    framed = visitor.get("/embed", query_string={"parent": NORDLYS_INTRANET}, headers={"Sec-Fetch-Dest": "iframe"})
+    assert framed.status_code == 302 and framed_by(visitor.get("/login"), NORDLYS_INTRANET)

@@ -66,7 +66,7 @@ def create_app(test_config=None, instance_path=None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale)
     templating.init_app(app)
     app.extensions["wizard"] = Mode(hosted=False)
-    app.register_blueprint(blueprint(login_pages=True))
+    app.register_blueprint(blueprint(standalone=True))
     app.context_processor(templating.wizard_context)
     security.init_app(app)
     requestlog.init_app(app)
@@ -99,7 +99,7 @@ def mount(
         babel.init_app(app, locale_selector=i18n.select_locale)
     templating.init_app(app)
     app.extensions["wizard"] = Mode(hosted=True, identify=identity, base_template=base_template, site_name=site_name)
-    bp = blueprint(login_pages=False)
+    bp = blueprint(standalone=False)
     _protect_forms(app, bp)
     security.init_app(bp)
     requestlog.init_app(bp)
@@ -141,7 +141,7 @@ def provision(app: Flask, person: HostPerson) -> None:
         identity.provision(db.engine(), person, utcnow())
 
 
-def blueprint(login_pages: bool) -> Blueprint:
+def blueprint(standalone: bool) -> Blueprint:
     """The wizard: one blueprint per page module under one parent, with the templates and static files."""
     bp = Blueprint(
         "wizard",
@@ -151,8 +151,8 @@ def blueprint(login_pages: bool) -> Blueprint:
         static_url_path="/static",
     )
     for page in (auth, subs_view, step_view, subscription_view, users_view, embed_view):
-        if page is auth and not login_pages:
-            continue  # mounted: the host logs people in
+        if page in (auth, embed_view) and not standalone:
+            continue  # mounted: the host logs people in, and shows the wizard in its own pages
         bp.register_blueprint(page.bp)
     return bp
 

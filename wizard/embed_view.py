@@ -32,6 +32,10 @@ def _refusal(origin: str | None) -> str | None:
         return _("Showing the wizard inside another site is switched off on this server.")
     if origin is None:
         return _("The address does not name the site to show the wizard in (parent=https://…).")
+    if request.headers.get("Sec-Fetch-Dest", "iframe") not in ("iframe", "frame"):
+        # Opened as a page of its own (a link, the address bar): entering the framed mode there would
+        # only hide the portal's navigation. Browsers too old to say are let through.
+        return _("This address only works inside the page of your intranet that shows the wizard.")
     if embedding.may_frame(origin):
         return None
     if current_user.is_authenticated:
