@@ -187,3 +187,13 @@ def test_addresses_under_the_prefix_that_match_no_view_get_the_wizards_pages_and
         assert "frame-ancestors" in response.headers["Content-Security-Policy"]
     hosts_own = client.get("/no-such-page")
     assert hosts_own.status_code == 404 and hosts_own.get_data(as_text=True) == "Acme intranet: no such page"
+
+
+def test_mounting_leaves_the_hosts_locale_time_zone_and_csrf_settings_alone(database_url, tmp_path):
+    app = Flask("host", instance_path=str(tmp_path / "host"))
+    app.config.update(SECRET_KEY="host-secret")
+    mount(app, identity=lambda: None, database_url=database_url)
+    assert app.config.get("BABEL_DEFAULT_TIMEZONE", "UTC") == "UTC"  # Flask-Babel's default, not Stockholm
+    assert app.config.get("WTF_CSRF_TIME_LIMIT", 3600) == 3600  # the host's tokens still expire
+    assert app.config["NUMBER_HOLD_MINUTES"] == 30  # the wizard's own settings are there
+    app.extensions["db_engine"].dispose()

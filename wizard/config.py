@@ -85,8 +85,10 @@ def sqlite_url(app) -> str:
     return "sqlite:///" + os.path.join(app.instance_path, "wizard.sqlite3")
 
 
-# Mounted in a host app, these stay the host's: its secret, its cookies, its database.
-HOST_OWNED = ("SECRET_KEY", "DATABASE_URL", "SESSION_COOKIE_", "REMEMBER_COOKIE_")
+# Mounted in a host app, these stay the host's: its secret, cookies and database, its locale and time
+# zone, its CSRF token lifetime and its rate-limit storage (Flask-Babel, Flask-WTF and Flask-Limiter
+# bring their own defaults where the host set none).
+HOST_OWNED = ("SECRET_KEY", "DATABASE_URL", "SESSION_COOKIE_", "REMEMBER_COOKIE_", "BABEL_", "WTF_", "RATELIMIT_")
 
 
 def set_defaults(app) -> None:

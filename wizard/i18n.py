@@ -13,7 +13,7 @@ def select_locale() -> str:
     asked = request.args.get("lang")
     if asked is not None and asked in languages:
         return asked
-    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return request.accept_languages.best_match(languages) or current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
 
 
 CODE_THEN_DIGIT = re.compile(r"^([A-Z]{3})(\d)")
