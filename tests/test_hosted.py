@@ -197,3 +197,12 @@ def test_mounting_leaves_the_hosts_locale_time_zone_and_csrf_settings_alone(data
     assert app.config.get("WTF_CSRF_TIME_LIMIT", 3600) == 3600  # the host's tokens still expire
     assert app.config["NUMBER_HOLD_MINUTES"] == 30  # the wizard's own settings are there
     app.extensions["db_engine"].dispose()
+
+
+def test_a_host_filter_of_the_same_name_stops_the_mount_with_a_clear_message(database_url, tmp_path):
+    app = Flask("host", instance_path=str(tmp_path / "host"))
+    app.config.update(SECRET_KEY="host-secret")
+    app.jinja_env.filters["money"] = lambda value: f"${value}"  # the host's own, used by its templates
+    with pytest.raises(RuntimeError, match="already has money"):
+        mount(app, identity=lambda: None, database_url=database_url)
+    assert app.jinja_env.filters["money"](5) == "$5"  # the host's filter is untouched

@@ -92,12 +92,12 @@ def mount(
     ends the titles it sets itself (an htmx swap changes the page's title), as the host's layout does.
     """
     config.set_defaults(app)
+    templating.init_app(app)  # first: it refuses a host whose templates use the same names
     url = database_url or app.config.get("WIZARD_DATABASE_URL") or config.sqlite_url(app)
     os.makedirs(app.instance_path, exist_ok=True)
     db.init_app(app, url)
     if "babel" not in app.extensions:
         babel.init_app(app, locale_selector=i18n.select_locale)
-    templating.init_app(app)
     app.extensions["wizard"] = Mode(hosted=True, identify=identity, base_template=base_template, site_name=site_name)
     bp = blueprint(standalone=False)
     _protect_forms(app, bp)

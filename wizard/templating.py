@@ -55,14 +55,34 @@ def wizard_context() -> dict:
     }
 
 
+def national_number(value: str) -> str:
+    return unbroken(national(value))
+
+
+def international_number(value: str) -> str:
+    return unbroken(international(value))
+
+
+FILTERS = {
+    "money": money,
+    "day": day,
+    "moment": moment,
+    "clock": clock,
+    "unbroken": unbroken,
+    "national": national_number,
+    "international": international_number,
+}
+GLOBALS = {"get_locale": get_locale, "PERMISSION_NAMES": PERMISSION_NAMES, "hx": hx, "merged": merged}
+
+
 def init_app(app) -> None:
-    app.jinja_env.filters.update(
-        money=money,
-        day=day,
-        moment=moment,
-        clock=clock,
-        unbroken=unbroken,
-        national=lambda v: unbroken(national(v)),
-        international=lambda v: unbroken(international(v)),
-    )
-    app.jinja_env.globals.update(get_locale=get_locale, PERMISSION_NAMES=PERMISSION_NAMES, hx=hx, merged=merged)
+    """The wizard's template filters and globals. Mounted in a host whose templates already use one of
+    these names for something else, start-up stops and says which, rather than break either side."""
+    for registry, ours in ((app.jinja_env.filters, FILTERS), (app.jinja_env.globals, GLOBALS)):
+        clashes = sorted(name for name, fn in ours.items() if registry.get(name, fn) is not fn)
+        if clashes:
+            raise RuntimeError(
+                f"The host app's Jinja environment already has {', '.join(clashes)}; the wizard's templates "
+                "need these names. Rename the host's, or mount the wizard in an app of its own."
+            )
+        registry.update(ours)
