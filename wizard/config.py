@@ -16,6 +16,14 @@ ENV_SETTINGS: dict[str, Callable[[str], Any]] = {
     "ESIM_SMDP_ADDRESS": str,
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in {"1", "true", "yes"},
     "THEME": lambda v: v.strip() or None,
+    "LOGIN_IDLE_MINUTES": int,
+    "MAX_HELD_NUMBERS_PER_ORGANISATION": int,
+    "STRICT_TRANSPORT_SECURITY": str,
+    "PROXY_FIX_X_FOR": int,
+    "PROXY_FIX_X_PROTO": int,
+    "PROXY_FIX_X_HOST": int,
+    "PROXY_FIX_X_PORT": int,
+    "PROXY_FIX_X_PREFIX": int,
 }
 
 
@@ -30,6 +38,7 @@ class Defaults:
     LOGIN_RATE_LIMIT = "5 per 15 minutes"
     LOGIN_IP_RATE_LIMIT = "30 per minute"
     LOGIN_SESSION_HOURS = 12  # a login lasts a working day at most, whatever the cookie says
+    LOGIN_IDLE_MINUTES = 30  # ... and ends sooner when nothing was asked of it for this long (auth.py)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True  # relaxed in debug, see create_app
@@ -46,11 +55,21 @@ class Defaults:
     NUMBER_HOLD_MINUTES = 30
     DRAFT_MAX_AGE_DAYS = 30
     MAX_OPEN_DRAFTS_PER_USER = 10  # each may hold a number: one buyer must not empty the pool
+    MAX_HELD_NUMBERS_PER_ORGANISATION = 50  # nor a few buyers of one organisation (effects.py)
     ESIM_SMDP_ADDRESS = "smdp.example-operator.test"
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
     SEED_DEMO_ON_START = False
     THEME: str | None = None  # a stylesheet of static/themes/ loaded after app.css (docs/theming.md)
+    # Sent on HTTPS responses only (security.py); "" sends none. Mounted, the host decides (HOST_OWNED).
+    STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
+    # Behind a reverse proxy: how many proxies set each X-Forwarded-* header (werkzeug's ProxyFix,
+    # applied by create_app); 0 trusts none. Typically PROXY_FIX_X_FOR=1 and PROXY_FIX_X_PROTO=1.
+    PROXY_FIX_X_FOR = 0
+    PROXY_FIX_X_PROTO = 0
+    PROXY_FIX_X_HOST = 0
+    PROXY_FIX_X_PORT = 0
+    PROXY_FIX_X_PREFIX = 0
 
 
 def load(app, test_config=None):
@@ -88,7 +107,18 @@ def sqlite_url(app) -> str:
 # Mounted in a host app, these stay the host's: its secret, cookies and database, its locale and time
 # zone, its CSRF token lifetime and its rate-limit storage (Flask-Babel, Flask-WTF and Flask-Limiter
 # bring their own defaults where the host set none).
-HOST_OWNED = ("SECRET_KEY", "DATABASE_URL", "SESSION_COOKIE_", "REMEMBER_COOKIE_", "BABEL_", "WTF_", "RATELIMIT_")
+# Its HTTPS policy (HSTS covers the whole host name) and its WSGI stack (ProxyFix) are the host's too.
+HOST_OWNED = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "SESSION_COOKIE_",
+    "REMEMBER_COOKIE_",
+    "BABEL_",
+    "WTF_",
+    "RATELIMIT_",
+    "STRICT_TRANSPORT_SECURITY",
+    "PROXY_FIX_",
+)
 
 
 def set_defaults(app) -> None:
