@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from wizard import create_app, db, migrate
+from wizard.config import ENV_SETTINGS
 from wizard.db import Base, make_engine
 from wizard.seed import seed_demo
 
@@ -21,6 +22,19 @@ TEST_CONFIG = {
     "ARGON2_TIME_COST": 1,
     "ARGON2_MEMORY_COST": 1024,
 }
+
+# Everything the apps under test read from the environment: the wizard's settings (config.py), the
+# intranet example's, and Flask's debug switch (it relaxes the cookie flags). None of it may come from
+# the shell that starts the tests (e.g. SESSION_COOKIE_SECURE=false exported for local http); a test
+# that means to set one does so with monkeypatch.setenv, after this has cleared them.
+APP_ENVIRONMENT = (*ENV_SETTINGS, "WIZARD_DATABASE_URL", "FLASK_DEBUG")
+
+
+@pytest.fixture(autouse=True)
+def hermetic_environment(monkeypatch):
+    """Each test starts from an environment without the apps' settings (subprocesses inherit it too)."""
+    for name in APP_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
 
 
 def _postgres_or_skip():
