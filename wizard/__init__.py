@@ -14,6 +14,7 @@ from pathlib import Path
 from flask import Blueprint, Flask, has_request_context, request
 from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import (
     auth,
@@ -72,7 +73,17 @@ def create_app(test_config=None, instance_path=None) -> Flask:
     requestlog.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind a reverse proxy, take the client's address, scheme, host, port and prefix from the
+    X-Forwarded-* headers that many proxies set (PROXY_FIX_*, 0: trust none, the default: anyone
+    could send them). Standalone only: mounted, the host owns its WSGI stack."""
+    counts = {part: app.config[f"PROXY_FIX_X_{part.upper()}"] for part in ("for", "proto", "host", "port", "prefix")}
+    if any(counts.values()):
+        app.wsgi_app = ProxyFix(app.wsgi_app, **{f"x_{part}": n for part, n in counts.items()})  # type: ignore[method-assign]
 
 
 def mount(
