@@ -1,6 +1,6 @@
 """Security headers, set in one place for every response: pages, fragments, redirects, errors."""
 
-from flask import request
+from flask import current_app, request
 
 from . import embedding
 
@@ -25,6 +25,37 @@ def content_security_policy(parent: str | None) -> str:
     )
 
 
+# Powerful browser features, none of which the wizard uses: denied to it and to anything it might frame.
+# Only names Chromium knows: it writes a console error for each unknown one, on every page.
+DENIED_FEATURES = (
+    "accelerometer",
+    "autoplay",
+    "bluetooth",
+    "camera",
+    "display-capture",
+    "encrypted-media",
+    "fullscreen",
+    "gamepad",
+    "geolocation",
+    "gyroscope",
+    "hid",
+    "idle-detection",
+    "local-fonts",
+    "magnetometer",
+    "microphone",
+    "midi",
+    "payment",
+    "picture-in-picture",
+    "publickey-credentials-get",
+    "screen-wake-lock",
+    "serial",
+    "usb",
+    "web-share",
+    "xr-spatial-tracking",
+)
+PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in DENIED_FEATURES)
+
+
 def set_security_headers(response):
     """after_request hook; Flask also runs it for error-handler responses."""
     headers = response.headers
@@ -35,6 +66,12 @@ def set_security_headers(response):
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Permissions-Policy"] = PERMISSIONS_POLICY
+    # HSTS over HTTPS only (a browser ignores it over http); behind a TLS-terminating proxy,
+    # request.is_secure needs ProxyFix (PROXY_FIX_X_PROTO). Mounted, only if the host set it.
+    hsts = current_app.config.get("STRICT_TRANSPORT_SECURITY")
+    if hsts and request.is_secure:
+        headers["Strict-Transport-Security"] = hsts
     if parent is None:
         headers["X-Frame-Options"] = "DENY"
     if not static:
