@@ -11,19 +11,28 @@ from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import delete, select
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from . import db, embedding, identity
 from .clock import now
+from .emails import EmailAddressError, normalise_email
 from .extensions import limiter, login_manager
 from .models import LoginSession, User, utcnow
-from .passwords import verify_password
+from .passwords import hash_password, needs_rehash, verify_password
 
 bp = Blueprint("auth", __name__)
 
 
+def _an_address(form, field):
+    """An e-mail address by the rule create-user stores (emails.py); malformed text gets a message."""
+    try:
+        normalise_email(field.data or "")
+    except EmailAddressError:
+        raise ValidationError(_("Enter an email address in the correct format, like name@example.com.")) from None
+
+
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254)])
+    email = EmailField(_l("Email address"), validators=[DataRequired(), _an_address])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
@@ -66,7 +75,12 @@ def end_login_sessions(user_id: int, token: str | None = None) -> None:
 
 
 def _email_key() -> str:
-    return "login:" + request.form.get("email", "").strip().lower()
+    """The rate limit's key: the address as it is looked up, so "Owner@…" counts with "owner@…"."""
+    text = request.form.get("email", "")
+    try:
+        return "login:" + normalise_email(text)
+    except EmailAddressError:
+        return "login:" + text.strip().lower()[:254]
 
 
 def _failed(response) -> bool:
@@ -84,9 +98,11 @@ def login():
         return redirect(url_for("wizard.subs.subs"))
     form = LoginForm()
     if form.validate_on_submit():
-        email = form.email.data.strip().lower()
-        user = db.session().scalar(select(User).where(User.email == email))
+        user = db.session().scalar(select(User).where(User.email == normalise_email(form.email.data)))
+        # One argon2 verification whoever is named: unknown, without a password or inactive (passwords.py).
         if verify_password(user.password_hash if user else None, form.password.data) and user and user.active:
+            if user.password_hash and needs_rehash(user.password_hash):
+                user.password_hash = hash_password(form.password.data)  # committed with the login session
             start_login_session(user)
             return redirect(_safe_next() or url_for("wizard.subs.subs"))
         form.password.errors.append(_("Email or password is wrong."))
