@@ -1,7 +1,18 @@
 """The security headers are on every kind of response, set in one place."""
 
+import http.client
+import shutil
+import ssl
+import subprocess
+import threading
+
 import pytest
-from flask import abort
+from flask import Flask, abort
+from werkzeug.serving import make_server
+
+from tests.conftest import IN_CI, TEST_CONFIG, Browser
+from wizard import create_app, db, mount
+from wizard.seed import seed_demo
 
 EXPECTED = {
     "X-Content-Type-Options": "nosniff",
@@ -83,3 +94,176 @@ def test_nobody_may_frame_the_wizard_by_default(client):
 def test_pages_have_no_inline_script_or_style(login_as):
     html = login_as("owner").get("/settings/account/subs").get_data(as_text=True)
     assert "<script>" not in html and "style=" not in html and "<style" not in html
+
+
+# --- Permissions-Policy, and HSTS over HTTPS (directly, through a proxy, and over real TLS) ---
+
+POWERFUL_FEATURES = ["camera", "microphone", "geolocation", "payment", "usb", "bluetooth", "serial", "hid", "midi"]
+
+
+def denied_features(response) -> set[str]:
+    """The features a Permissions-Policy header allows to nobody: `name=()`."""
+    directives = [part.strip() for part in response.headers.get("Permissions-Policy", "").split(",")]
+    return {name for name, _, allow in (d.partition("=") for d in directives) if allow == "()"}
+
+
+def test_permissions_policy_denies_the_powerful_features_on_every_kind_of_response(boom_app, login_as, client):
+    owner = login_as("owner")
+    responses = [
+        owner.get("/settings/account/subs"),  # page
+        owner.get("/settings/account/subs", headers={"HX-Request": "true"}),  # fragment
+        client.get("/settings/account/subs"),  # redirect to the login page
+        owner.get("/no/such/page"),  # 404
+        owner.get("/__boom"),  # 500
+        client.get("/static/app.css"),
+    ]
+    for response in responses:
+        assert set(POWERFUL_FEATURES) <= denied_features(response), response.status
+        assert "*" not in response.headers["Permissions-Policy"]
+        response.close()
+
+
+def test_no_hsts_over_plain_http(client):
+    response = client.get("/login")
+    assert response.status_code == 200
+    assert "Strict-Transport-Security" not in response.headers
+
+
+def test_hsts_over_https(boom_app, client):
+    for url in ("/login", "/settings/account/subs", "/no/such/page", "/__boom", "/static/app.css"):
+        with client.get(url, base_url="https://wizard.example") as response:
+            assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains", url
+
+
+def test_hsts_can_be_configured_or_switched_off(app, client):
+    app.config["STRICT_TRANSPORT_SECURITY"] = "max-age=600"
+    assert client.get("/login", base_url="https://wizard.example").headers["Strict-Transport-Security"] == "max-age=600"
+    app.config["STRICT_TRANSPORT_SECURITY"] = ""
+    assert "Strict-Transport-Security" not in client.get("/login", base_url="https://wizard.example").headers
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """make_app(**settings): the app with demo data and these settings (several per test allowed)."""
+    made = []
+
+    def _make(**settings):
+        app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, **settings}, instance_path=str(tmp_path))
+        if not made:
+            with app.app_context():
+                seed_demo(db.session())
+        made.append(app)
+        return app
+
+    yield _make
+    for app in made:
+        app.extensions["db_engine"].dispose()
+
+
+FROM_PROXY = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
+
+
+def test_behind_a_tls_proxy_with_proxy_fix_the_forwarded_scheme_gets_hsts(make_app):
+    app = make_app(PROXY_FIX_X_FOR=1, PROXY_FIX_X_PROTO=1)
+    response = app.test_client().get("/login", headers=FROM_PROXY)
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    assert "Strict-Transport-Security" not in app.test_client().get("/login").headers  # the proxy said http
+
+
+def test_without_proxy_fix_forwarded_headers_are_not_believed(make_app):
+    app = make_app()
+    assert "Strict-Transport-Security" not in app.test_client().get("/login", headers=FROM_PROXY).headers
+
+
+def login_attempts(app, forwarded_for: str, n: int) -> list[int]:
+    browser = Browser(app.test_client())
+    statuses = []
+    for i in range(n):  # a different address each time: only the per-client limit applies
+        response = browser.submit(
+            "/login",
+            {"email": f"nobody{i}@{forwarded_for}.test", "password": "a wrong password"},
+            headers={"X-Forwarded-For": forwarded_for},
+        )
+        statuses.append(response.status_code)
+    return statuses
+
+
+def test_with_proxy_fix_each_client_has_its_own_login_limit(make_app):
+    app = make_app(PROXY_FIX_X_FOR=1, LOGIN_IP_RATE_LIMIT="3 per minute")
+    assert login_attempts(app, "203.0.113.7", 4) == [401, 401, 401, 429]
+    assert login_attempts(app, "198.51.100.9", 1) == [401]  # another person behind the same proxy
+
+
+def test_without_proxy_fix_a_forged_client_address_does_not_escape_the_login_limit(make_app):
+    app = make_app(LOGIN_IP_RATE_LIMIT="3 per minute")
+    assert login_attempts(app, "203.0.113.7", 3) == [401, 401, 401]
+    assert login_attempts(app, "198.51.100.9", 1) == [429]
+
+
+def test_proxy_fix_settings_come_from_the_environment(monkeypatch, database_url, tmp_path):
+    monkeypatch.setenv("PROXY_FIX_X_PROTO", "1")
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url}, instance_path=str(tmp_path))
+    response = app.test_client().get("/login", headers=FROM_PROXY)
+    assert "Strict-Transport-Security" in response.headers
+    app.extensions["db_engine"].dispose()
+
+
+def test_mounted_the_host_decides_on_hsts_and_proxies(database_url, tmp_path):
+    host = Flask("host", instance_path=str(tmp_path / "host"))
+    host.config.update(TEST_CONFIG)
+    mount(host, identity=lambda: None, database_url=database_url)
+    client = host.test_client()
+    response = client.get("/telephony/settings/account/subs", base_url="https://intranet.example")
+    assert response.status_code == 401
+    assert "Strict-Transport-Security" not in response.headers  # the host's whole site: its call
+    assert set(POWERFUL_FEATURES) <= denied_features(response)  # the wizard's own pages: its policy
+    assert host.wsgi_app.__self__ is host  # no ProxyFix put in front of the host's app
+    host.config["STRICT_TRANSPORT_SECURITY"] = "max-age=86400"
+    response = client.get("/telephony/settings/account/subs", base_url="https://intranet.example")
+    assert response.headers["Strict-Transport-Security"] == "max-age=86400"
+    host.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    """A self-signed certificate for 127.0.0.1, made by the openssl command."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        if IN_CI:
+            pytest.fail("the openssl command is required under CI=true")
+        pytest.skip("the openssl command is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        + ["-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return cert, key
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_served_over_real_tls_the_headers_and_cookie_are_those_of_https(app, certificate):
+    cert, key = certificate
+    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=(str(cert), str(key)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        connection = http.client.HTTPSConnection(
+            "127.0.0.1", server.server_port, context=ssl.create_default_context(cafile=str(cert)), timeout=30
+        )
+        connection.request("GET", "/login")
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 200
+        assert response.getheader("Strict-Transport-Security") == "max-age=31536000; includeSubDomains"
+        assert set(POWERFUL_FEATURES) <= denied_features(response)
+        cookie = response.getheader("Set-Cookie") or ""
+        assert cookie.startswith("session=") and "Secure" in cookie and "HttpOnly" in cookie
+        connection.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
