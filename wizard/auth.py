@@ -4,9 +4,10 @@ import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import delete, select
@@ -43,14 +44,52 @@ def load_user(token: str):
     One statement also reads the organisation, its contract and the order the URL names
     (see identity.py); the view finds them in `g.visit`.
     """
+    if idle_too_long():
+        return None
     oldest = utcnow() - timedelta(hours=current_app.config["LOGIN_SESSION_HOURS"])  # real time, like created_at
     draft_id = (request.view_args or {}).get("draft_id")
     visit = identity.load(db.session(), token, oldest, now().date(), draft_id if isinstance(draft_id, str) else None)
     if visit is None:
         return None
+    seen_now()
     g.visit = visit
     visit.user.login_token = token
     return visit.user
+
+
+# The idle timeout (LOGIN_IDLE_MINUTES) beside the absolute one: when this login last asked for
+# anything is kept in the signed session cookie, not in the database (a GET never writes), and
+# refreshed at most once a minute, so the cookie is not sent anew with every response. Every copy of
+# the cookie carries that time or an older one, so none outlives the browser's own idle time.
+SEEN = "seen_at"  # session key: the injected clock's time as epoch seconds
+SEEN_REFRESH_SECONDS = 60
+
+
+def idle_too_long() -> bool:
+    """Whether this login was idle for longer than LOGIN_IDLE_MINUTES (0: no idle timeout); then it
+    is forgotten, and the login page says why."""
+    minutes = current_app.config["LOGIN_IDLE_MINUTES"]
+    seen = session.get(SEEN)
+    if not minutes or not isinstance(seen, int) or now().timestamp() - seen <= minutes * 60:
+        return False
+    embedding.clear_session()  # as logout does: the login leaves the cookie, a framed wizard stays framed
+    flash(
+        ngettext(
+            "You were logged out after %(num)s minute without activity. Log in again to continue.",
+            "You were logged out after %(num)s minutes without activity. Log in again to continue.",
+            minutes,
+        ),
+        "warning",
+    )
+    return True
+
+
+def seen_now() -> None:
+    """Note that this login asked for something now (in the cookie, at most once a minute)."""
+    moment = int(now().timestamp())
+    seen = session.get(SEEN)
+    if not isinstance(seen, int) or not 0 <= moment - seen < SEEN_REFRESH_SECONDS:
+        session[SEEN] = moment
 
 
 def start_login_session(user: User) -> None:
@@ -62,6 +101,7 @@ def start_login_session(user: User) -> None:
     embedding.clear_session()  # session.clear(), but a framed wizard stays framed
     user.login_token = token
     login_user(user)
+    seen_now()
 
 
 def end_login_sessions(user_id: int, token: str | None = None) -> None:
