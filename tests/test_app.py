@@ -88,7 +88,7 @@ def test_create_user_command(app, runner):
             "--org-number",
             "556677-8899",
             "--password",
-            "pw",
+            "another-long-pw",
         ]
     )
     assert again.exit_code != 0 and "already exists" in again.output

@@ -11,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from . import db, drafts, embedding, migrate, porting
+from .emails import EmailAddressError, normalise_email
 from .models import Organisation, User
-from .passwords import hash_password
+from .passwords import MAX_LENGTH, MIN_LENGTH, hash_password, password_problem
 from .seed import seed_demo
 
 
@@ -32,21 +33,42 @@ def seed_demo_command():
     click.echo("Demo data is loaded.")
 
 
+def _email_address(_ctx, _param, value: str) -> str:
+    """The address as it is stored and looked up at login (emails.py), or why it is not one."""
+    try:
+        return normalise_email(value)
+    except EmailAddressError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _new_password(_ctx, _param, value: str) -> str:
+    """The rules of passwords.py; at the prompt a refused password is asked again."""
+    problem = password_problem(value)
+    if problem:
+        raise click.BadParameter(problem)
+    return value
+
+
 @click.command("create-user")
-@click.option("--email", required=True)
+@click.option("--email", required=True, callback=_email_address)
 @click.option("--name", required=True)
 @click.option("--org-number", required=True, help="Organisation number of an existing organisation.")
 @click.option("--owner", is_flag=True, help="Make the user the organisation's owner.")
 @click.option("--permission", "permissions", multiple=True, type=click.Choice(["account", "users"]))
-@click.password_option()
+@click.password_option(
+    callback=_new_password, help=f"At least {MIN_LENGTH} and at most {MAX_LENGTH} characters, not a common one."
+)
 @with_appcontext
 def create_user_command(email, name, org_number, owner, permissions, password):
-    """Create a user who can log in (for real deployments)."""
+    """Create a user who can log in (for real deployments).
+
+    The e-mail address is checked and stored in lower case; the password needs a length within
+    the bounds under --password and must not be one of the most common ones (nothing else).
+    """
     sess = db.session()
     org = sess.scalar(select(Organisation).where(Organisation.org_number == org_number))
     if org is None:
         raise click.ClickException(f"No organisation with organisation number {org_number}.")
-    email = email.strip().lower()
     if sess.scalar(select(User).where(User.email == email)):
         raise click.ClickException(f"A user with email {email} already exists.")
     sess.add(

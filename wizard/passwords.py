@@ -34,7 +34,7 @@ def password_problem(password: str) -> str | None:
     if len(password) > MAX_LENGTH:
         return _("Choose a password of at most %(count)d characters.", count=MAX_LENGTH)
     if _is_common(password.lower()):
-        return _("This password is one of the most common ones. Choose one that is harder to guess.")
+        return _("This password is too easy to guess: a common one, or a short pattern repeated. Choose another.")
     return None
 
 
