@@ -36,6 +36,7 @@ class Clock:
 @pytest.fixture
 def clock(app):
     app.config["CLOCK"] = Clock()
+    app.config["LOGIN_IDLE_MINUTES"] = 24 * 60  # these buyers wait for holds to run out, still logged in
     return app.config["CLOCK"]
 
 
