@@ -21,7 +21,9 @@ MOBILE_PURCHASE = [
     ("GET", "data_package", 2),
     ("POST", "data_package", 3),
     ("GET", "number", 2),  # login, the organisation's reserved numbers
-    ("POST", "number", 3),  # login, hold the first free number (one UPDATE … RETURNING), UPDATE the draft
+    # login, lock the organisation's holds, hold the first free number while the organisation has room
+    # (one UPDATE … RETURNING), UPDATE the draft
+    ("POST", "number", 4),
     ("GET", "sim", 1),
     ("POST", "sim", 2),
     ("GET", "pbx", 1),
@@ -59,7 +61,7 @@ def recorded(app):
     counter.close()
 
 
-def test_a_whole_mobile_purchase_takes_49_statements_and_no_step_more_than_5(recorded, query):
+def test_a_whole_mobile_purchase_takes_50_statements_and_no_step_more_than_5(recorded, query):
     buyer, log = recorded
     buyer.start("mobile")
     anna = user_id(query, "anna@nordlys.test")
@@ -80,7 +82,7 @@ def test_a_whole_mobile_purchase_takes_49_statements_and_no_step_more_than_5(rec
 
     purchase = log[1:]  # from the POST that starts the order (the first GET is the Subs page)
     assert [(method, what, stats.n_statements) for method, what, stats in purchase] == MOBILE_PURCHASE
-    assert sum(stats.n_statements for _, _, stats in purchase) == 49
+    assert sum(stats.n_statements for _, _, stats in purchase) == 50
     steps = [
         purchase[i][2].n_statements + purchase[i + 1][2].n_statements  # a step's POST and the GET it leads to
         for i in range(2, 17, 2)

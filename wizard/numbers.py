@@ -11,11 +11,11 @@ from typing import NamedTuple
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
+from sqlalchemy.orm import Session, aliased
 
-from .db import changed
-from .models import PhoneNumber
+from .db import changed, lock_for_write
+from .models import Draft, Organisation, PhoneNumber
 
 MOBILE_TYPES = {PhoneNumberType.MOBILE}
 FIXED_TYPES = {PhoneNumberType.FIXED_LINE, PhoneNumberType.VOIP, PhoneNumberType.UAN}
@@ -146,23 +146,67 @@ def _hold(sess: Session, which, draft_id: str, now: datetime, minutes: int) -> H
     return Held(row.id, row.e164) if row is not None else None
 
 
-def hold(sess: Session, number_id: int, kind: str | None, draft_id: str, now: datetime, minutes: int) -> Held | None:
-    """Hold a number of a kind for a draft (or renew the draft's hold); None when someone else has it.
-    One conditional UPDATE; the caller commits."""
-    return _hold(sess, and_(PhoneNumber.id == number_id, PhoneNumber.kind == kind), draft_id, now, minutes)
+def hold(
+    sess: Session,
+    number_id: int,
+    kind: str | None,
+    draft_id: str,
+    now: datetime,
+    minutes: int,
+    room: ColumnElement[bool] | None = None,
+) -> Held | None:
+    """Hold a number of a kind for a draft (or renew the draft's hold); None when someone else has it
+    (or `room`, see room_for_hold, is false). One conditional UPDATE; the caller commits."""
+    which = and_(PhoneNumber.id == number_id, PhoneNumber.kind == kind, true() if room is None else room)
+    return _hold(sess, which, draft_id, now, minutes)
 
 
-def hold_next_free(sess: Session, kind: str, draft_id: str, now: datetime, minutes: int) -> Held | None:
+def hold_next_free(
+    sess: Session, kind: str, draft_id: str, now: datetime, minutes: int, room: ColumnElement[bool] | None = None
+) -> Held | None:
     """Hold the lowest free number of a kind: one UPDATE of the first row of the (kind, e164) index
-    that is available. When another buyer takes that row first, try the next one."""
+    that is available. When another buyer takes that row first, try the next one (while `room`)."""
+    room = true() if room is None else room
     first_free = (
         select(PhoneNumber.id).where(PhoneNumber.kind == kind, _available(now)).order_by(PhoneNumber.e164).limit(1)
     )
     for _attempt in range(20):
-        held = _hold(sess, PhoneNumber.id == first_free.scalar_subquery(), draft_id, now, minutes)
-        if held is not None or sess.scalar(first_free) is None:
+        held = _hold(sess, and_(PhoneNumber.id == first_free.scalar_subquery(), room), draft_id, now, minutes)
+        if held is not None or not sess.scalar(select(and_(first_free.exists(), room))):
             return held
     return None
+
+
+def lock_organisation_holds(sess: Session, organisation_id: int) -> None:
+    """Take the lock that one organisation's new holds are made under, for the rest of the
+    transaction, so the room_for_hold of the next statement counts every hold made before it.
+    SQLite: the database's write lock (BEGIN IMMEDIATE). PostgreSQL: the organisation's row, FOR NO KEY
+    UPDATE (it does not block the inserts that refer to the organisation, only other holders)."""
+    lock_for_write(sess)
+    sess.execute(select(Organisation.id).where(Organisation.id == organisation_id).with_for_update(key_share=True))
+
+
+def held_for_organisation(organisation_id: int, now: datetime, draft_id: str | None = None):
+    """How many numbers the open drafts of an organisation hold now (other than `draft_id`'s)."""
+    other = aliased(PhoneNumber)
+    query = (
+        select(func.count())
+        .select_from(other)
+        .join(Draft, Draft.id == other.held_by_draft_id)
+        .where(
+            Draft.organisation_id == organisation_id,
+            Draft.status == "open",
+            other.status == "held",
+            other.hold_expires_at >= now,  # a hold that ran out is anyone's (_available)
+        )
+    )
+    return query.where(Draft.id != draft_id) if draft_id is not None else query
+
+
+def room_for_hold(organisation_id: int, draft_id: str, now: datetime, cap: int) -> ColumnElement[bool]:
+    """SQL that is true while the organisation's other open drafts hold fewer than `cap` numbers,
+    so this draft may hold one: part of the hold's own UPDATE, under lock_organisation_holds."""
+    return held_for_organisation(organisation_id, now, draft_id).scalar_subquery() < cap
 
 
 def release_holds(sess: Session, draft_ids: str | list[str], keep: int | None = None) -> None:
