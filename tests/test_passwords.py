@@ -93,10 +93,12 @@ def test_what_is_not_an_address_is_refused(typed):
 
 
 def _create_user(runner, email="new@nordlys.test", password="a-long-password", input=None):
+    """Run create-user as `flask` does: its options are read inside the app context."""
     args = ["create-user", "--email", email, "--name", "New Person", "--org-number", "556677-8899"]
     if password is not None:
         args += ["--password", password]
-    return runner.invoke(args=args, input=input)
+    with runner.app.app_context():
+        return runner.invoke(args=args, input=input)
 
 
 def _user(query, email):

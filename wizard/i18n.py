@@ -3,12 +3,14 @@
 import re
 from datetime import date, datetime
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_babel import format_currency, format_date, format_datetime, format_time
 
 
 def select_locale() -> str:
-    """The ?lang= choice, else the browser's preference among ours."""
+    """The ?lang= choice, else the browser's preference among ours; outside a request (a command), the default."""
+    if not has_request_context():
+        return current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
     languages = current_app.config["LANGUAGES"]
     asked = request.args.get("lang")
     if asked is not None and asked in languages:
