@@ -41,6 +41,7 @@ LONGEST = "".join(chr(ord("a") + i % 26) + str(i % 10) for i in range(64))  # 12
         ("aaaaaaaaaaaa", TOO_EASY),  # up to three characters repeated
         ("abcabcabcabc", TOO_EASY),
         (" " * 12, TOO_EASY),
+        ("long-enough-\udcff", "The password holds bytes that are not text. Type it again."),  # argv not UTF-8
     ],
 )
 def test_a_new_password_is_refused_only_for_length_or_commonness(password, problem):

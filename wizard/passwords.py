@@ -33,6 +33,8 @@ def password_problem(password: str) -> str | None:
         return _("Choose a password of at least %(count)d characters.", count=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
         return _("Choose a password of at most %(count)d characters.", count=MAX_LENGTH)
+    if any("\ud800" <= ch <= "\udfff" for ch in password):  # undecodable bytes (a command's argv): no UTF-8
+        return _("The password holds bytes that are not text. Type it again.")
     if _is_common(password.lower()):
         return _("This password is too easy to guess: a common one, or a short pattern repeated. Choose another.")
     return None
