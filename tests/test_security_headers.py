@@ -1,6 +1,7 @@
 """The security headers are on every kind of response, set in one place."""
 
 import http.client
+import os
 import shutil
 import ssl
 import subprocess
@@ -8,10 +9,13 @@ import threading
 
 import pytest
 from flask import Flask, abort
+from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from tests.conftest import IN_CI, TEST_CONFIG, Browser
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, QuietHandler
 from wizard import create_app, db, mount
+from wizard.security import DENIED_FEATURES
 from wizard.seed import seed_demo
 
 EXPECTED = {
@@ -98,7 +102,17 @@ def test_pages_have_no_inline_script_or_style(login_as):
 
 # --- Permissions-Policy, and HSTS over HTTPS (directly, through a proxy, and over real TLS) ---
 
-POWERFUL_FEATURES = ["camera", "microphone", "geolocation", "payment", "usb", "bluetooth", "serial", "hid", "midi"]
+POWERFUL_FEATURES = [
+    "camera",
+    "microphone",
+    "geolocation",
+    "payment",
+    "usb",
+    "serial",
+    "hid",
+    "midi",
+    "display-capture",
+]
 
 
 def denied_features(response) -> set[str]:
@@ -267,3 +281,34 @@ def test_served_over_real_tls_the_headers_and_cookie_are_those_of_https(app, cer
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_chromium_knows_every_feature_the_policy_names_and_denies_each(app):
+    """An unknown name is a console warning on every page (not an error, so the other browser tests
+    would not notice); document.featurePolicy shows what the page may use."""
+    if not os.access(CHROMIUM, os.X_OK):
+        if IN_CI:
+            pytest.fail(f"Chromium not found at {CHROMIUM}")
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    messages = []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            page.on("console", lambda message: messages.append(f"{message.type}: {message.text}"))
+            page.goto(f"http://127.0.0.1:{server.server_port}/login")
+            allowed = page.evaluate(
+                "(names) => names.filter((name) => document.featurePolicy.allowsFeature(name))", DENIED_FEATURES
+            )
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+    assert [m for m in messages if "Permissions-Policy" in m] == []
+    assert allowed == []

@@ -26,11 +26,11 @@ def content_security_policy(parent: str | None) -> str:
 
 
 # Powerful browser features, none of which the wizard uses: denied to it and to anything it might frame.
-# Only names Chromium knows: it writes a console error for each unknown one, on every page.
+# Only names Chromium knows everywhere: it warns in the console of every page about each unknown one
+# (on Linux, Debian's Chromium knows neither "bluetooth" nor "web-share", so they are left out).
 DENIED_FEATURES = (
     "accelerometer",
     "autoplay",
-    "bluetooth",
     "camera",
     "display-capture",
     "encrypted-media",
@@ -50,7 +50,6 @@ DENIED_FEATURES = (
     "screen-wake-lock",
     "serial",
     "usb",
-    "web-share",
     "xr-spatial-tracking",
 )
 PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in DENIED_FEATURES)
