@@ -13,7 +13,7 @@ from wizard.models import Draft
 from wizard.seed import seed_demo
 
 SUBS = "/settings/account/subs"
-LOGGED_OUT = "You were logged out after 30 minutes without activity. Log in again to continue."
+LOGGED_OUT = "You were logged out after 30 minutes without activity."
 
 
 @pytest.fixture

@@ -75,11 +75,11 @@ def idle_too_long() -> bool:
     embedding.clear_session()  # as logout does: the login leaves the cookie, a framed wizard stays framed
     flash(
         ngettext(
-            "You were logged out after %(num)s minute without activity. Log in again to continue.",
-            "You were logged out after %(num)s minutes without activity. Log in again to continue.",
+            "You were logged out after %(num)s minute without activity.",
+            "You were logged out after %(num)s minutes without activity.",
             minutes,
         ),
-        "warning",
+        "info",
     )
     return True
 
