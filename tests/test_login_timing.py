@@ -87,19 +87,18 @@ def test_every_failed_login_takes_as_long_as_a_wrong_password(timed_app):
     for email, password in FAILED_LOGINS.values():  # warm up: templates compiled, the dummy hash made
         client.post("/login", data={"csrf_token": token, "email": email, "password": password})
 
-    # The work, as CPU time, does not depend on what else the machine runs: it must match every time.
-    # Wall-clock time does (other processes on two cores stretch single requests now and then), so
-    # it gets up to three measurements; before this was fixed an unknown e-mail took twice as long,
-    # which fails all three.
+    # Both the process's CPU time (the work) and wall-clock time (what an attacker sees) must agree.
+    # Other processes on a shared two-core machine stretch single requests now and then, and even CPU
+    # time (argon2 waits on memory they share), so a measurement gets up to three tries; before this
+    # was fixed an unknown e-mail took twice as long, which fails all three.
     seen = []
     for _ in range(3):
         wall, cpu = _medians_of_failed_logins(client, token)
-        assert not _unlike_a_wrong_password(cpu), f"CPU time, medians of {TRIES} tries: {_report(cpu)}"
-        seen.append(_report(wall))
-        if not _unlike_a_wrong_password(wall):
+        seen.append(f"CPU {_report(cpu)}; wall-clock {_report(wall)}")
+        if not _unlike_a_wrong_password(cpu) and not _unlike_a_wrong_password(wall):
             break
     else:
-        pytest.fail(f"wall-clock time, medians of {TRIES} tries, three times: {'; '.join(seen)}")
+        pytest.fail(f"medians of {TRIES} tries, three times, more than 10 % apart:\n" + "\n".join(seen))
 
 
 @pytest.fixture
