@@ -15,14 +15,15 @@ from sqlalchemy import select
 from stdnum.dk import cvr as dk_cvr
 from stdnum.no import orgnr as no_orgnr
 from stdnum.se import orgnr as se_orgnr
-from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField
+from wtforms import BooleanField, DateField, Form, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from . import mex, numbers, porting, pricing
 from .context import StepContext
 from .db import as_int
 from .i18n import day, money
+from .inputs import MAX_PAGE, NoControlCharacters, WholeNumberField
 from .models import PhoneNumber, Sim, Subscription, User
 from .sim import IccError, clean_icc, grouped
 from .templating import unbroken
@@ -63,6 +64,34 @@ class StepForm(FlaskForm):
             choices = getattr(form._fields.get(name), "choices", None) or []
             words.append(next((str(c.label) for c in choices if c.value == value), str(value)))
         return ", ".join(words)
+
+
+class SearchForm(Form):
+    """A list's search box and pager, read from the query string (a GET form: no CSRF token)."""
+
+    q = StringField(
+        validators=[Length(max=100, message=_l("Search with at most 100 characters")), NoControlCharacters()]
+    )
+    page = WholeNumberField(default=1, validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])
+
+    def text(self) -> str | None:
+        """The text to search for ('' for everything), or None when it cannot be searched for."""
+        return None if self.q.errors else (self.q.data or "")
+
+    def error(self) -> str | None:
+        """What is wrong with the search text, to show beside the box."""
+        return str(self.q.errors[0]) if self.q.errors else None
+
+    @staticmethod
+    def number(field) -> int:
+        """A page number from the query, 1 when it is missing or out of range (paging clamps the rest)."""
+        return field.data if not field.errors and field.data else 1
+
+
+class SubsSearchForm(SearchForm):
+    """Subs: the subscriptions' search and pager, and the unfinished orders' pager."""
+
+    drafts_page = WholeNumberField(default=1, validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])
 
 
 KIND = {"mobile": _l("Mobile"), "fixed": _l("Fixed")}
@@ -160,7 +189,10 @@ class NumberForm(StepForm):
     reserved_number = RadioField(
         _l("Reserved number"), validate_choice=True, validators=_required(_l("Choose one of your reserved numbers"))
     )
-    search = StringField(_l("Search free numbers by digits"), validators=[Length(max=20)])
+    search = StringField(
+        _l("Search free numbers by digits"),
+        validators=[Length(max=20, message=_l("Search with at most 20 digits")), NoControlCharacters()],
+    )
     match = SelectField(
         _l("Where the digits are"),
         default="anywhere",
@@ -168,10 +200,12 @@ class NumberForm(StepForm):
             [("anywhere", _l("Anywhere in the number")), ("start", _l("At the start")), ("end", _l("At the end"))]
         ),
     )
-    results_page = IntegerField(default=1, validators=[Optional()])  # sent by the Previous/Next buttons
+    # Sent by the Previous/Next buttons (which only show the step again): a page out of range shows the first.
+    results_page = WholeNumberField(default=1, validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])
     specific_number = RadioField(_l("Free numbers"), validate_choice=False)
     port_number = StringField(
-        _l("Number to move"), validators=[DataRequired(_l("Enter the number to move")), Length(max=30)]
+        _l("Number to move"),
+        validators=[DataRequired(_l("Enter the number to move")), Length(max=30), NoControlCharacters()],
     )
     port_operator = SelectField(
         _l("Current operator"),
@@ -187,7 +221,7 @@ class NumberForm(StepForm):
     )
     port_owner_org_number = StringField(
         _l("The other organisation's organisation number"),
-        validators=[DataRequired(_l("Enter the organisation number")), Length(max=20)],
+        validators=[DataRequired(_l("Enter the organisation number")), Length(max=20), NoControlCharacters()],
     )
 
     held = None
@@ -211,9 +245,18 @@ class NumberForm(StepForm):
         if not self.reserved:
             self.hints = {"choice": {"reserved": _l("You have no reserved numbers of this kind")}}
         if "specific_number" in self:
-            page = self.results_page.data or 1
-            found, self.more_results = numbers.search_free(
-                ctx.sess, ctx.kind, self.search.data or "", ctx.now, self.match.data or "anywhere", page
+            # The search runs before the form is validated (Search and the pager only show the step
+            # again): its text and page are checked first, and a search that fails says so beside its field.
+            searchable = self.search.validate(self)
+            page = self.results_page.data
+            if self.results_page.process_errors or not (isinstance(page, int) and 1 <= page <= MAX_PAGE):
+                page = 1
+            found, self.more_results = (
+                numbers.search_free(
+                    ctx.sess, ctx.kind, self.search.data or "", ctx.now, self.match.data or "anywhere", page
+                )
+                if searchable
+                else ([], False)
             )
             self.results_page.data = page
             if self.held and all(n.id != self.held.id for n in found):
@@ -343,7 +386,8 @@ class SimForm(StepForm):
         validators=_required(_l("Choose physical SIM or eSIM")),
     )
     icc = StringField(
-        _l("SIM card number (ICC)"), validators=[DataRequired(_l("Enter the SIM card number")), Length(max=40)]
+        _l("SIM card number (ICC)"),
+        validators=[DataRequired(_l("Enter the SIM card number")), Length(max=40), NoControlCharacters()],
     )
     hints = {
         "sim_kind": {

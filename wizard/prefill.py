@@ -19,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 
 from . import flow
 from .context import StepContext
+from .inputs import has_control, printable
 from .models import Draft, User
 from .orders import bind_form
 from .steps import BY_KEY, STEPS
@@ -104,6 +105,8 @@ def check(ctx: StepContext, query: Mapping[str, str]) -> Prefill:
 def _check_one(ctx: StepContext, found: Prefill, param: Param, value: str) -> None:
     step = BY_KEY[param.step]
     chosen = value
+    if has_control(value):  # no option, address or e-mail holds one (and PostgreSQL refuses NUL)
+        return _drop(found, param, printable(value))
     if param.name == "user":  # by e-mail address, within the buyer's organisation only
         user = ctx.sess.scalar(select(User).where(User.organisation_id == ctx.org.id, User.email == value.lower()))
         if user is None:

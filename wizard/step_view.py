@@ -18,6 +18,7 @@ from .db import as_int
 from .effects import HOLDING_CHOICES
 from .forms import KIND
 from .fragments import page_or_fragment
+from .inputs import register_converters
 from .models import Draft, Sim, Subscription
 from .orders import as_formdata, bind_form
 from .permissions import requires
@@ -26,6 +27,7 @@ from .templating import unbroken
 from .visitor import current_user
 
 bp = Blueprint("orders", __name__)
+bp.record_once(register_converters)  # <draft:...> below: before the routes are added
 
 
 ORDERS = "/settings/account/subs/orders"
@@ -168,7 +170,7 @@ def new_context() -> StepContext:
     return context(Draft(organisation_id=current_user.organisation_id, created_by_id=current_user.id, answers={}), None)
 
 
-@bp.route(f"{ORDERS}/<draft_id>")
+@bp.route(f"{ORDERS}/<draft:draft_id>")
 @requires("account")
 def resume(draft_id):
     """Resume: the first step that still needs an answer."""
@@ -179,7 +181,7 @@ def resume(draft_id):
     return redirect(step_url(draft, flow.first_incomplete(STEPS, ctx.answers).key))
 
 
-@bp.route(f"{ORDERS}/<draft_id>/<step_key>", methods=["GET", "POST"])
+@bp.route(f"{ORDERS}/<draft:draft_id>/<step_key>", methods=["GET", "POST"])
 @requires("account")
 def step(draft_id, step_key):
     """Show or save one step of one order."""
@@ -265,7 +267,7 @@ def render_review(step, ctx):
     return render(step, ctx, rows=rows, quote=quote, form=None, push=True)
 
 
-@bp.route(f"{ORDERS}/<draft_id>/save", methods=["POST"])
+@bp.route(f"{ORDERS}/<draft:draft_id>/save", methods=["POST"])
 @requires("account")
 def save_order(draft_id):
     """Save: buy exactly once, or send the buyer to the step whose answer no longer holds."""
@@ -292,7 +294,7 @@ def save_order(draft_id):
     return redirect(url_for("wizard.orders.done", draft_id=draft.id), 303)
 
 
-@bp.route(f"{ORDERS}/<draft_id>/done")
+@bp.route(f"{ORDERS}/<draft:draft_id>/done")
 @requires("account")
 def done(draft_id):
     """The order confirmation (reopenable)."""
@@ -307,7 +309,7 @@ def done(draft_id):
     return render_template("wizard/done.html", draft=draft, subscription=found.Subscription, rows=rows, sim=found.Sim)
 
 
-@bp.route(f"{ORDERS}/<draft_id>/discard", methods=["GET", "POST"])
+@bp.route(f"{ORDERS}/<draft:draft_id>/discard", methods=["GET", "POST"])
 @requires("account")
 def discard(draft_id):
     """Ask, then discard an unfinished order and release its number."""

@@ -8,10 +8,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from . import db, drafts, numbers, review
-from .forms import KIND
+from .forms import KIND, SubsSearchForm
 from .fragments import page_or_fragment
 from .models import Draft, PhoneNumber, Sim, Subscription, User
-from .paging import paginate
+from .paging import Page, paginate
 from .permissions import requires
 from .visitor import current_user
 
@@ -52,21 +52,26 @@ def subscription_search(organisation_id: int, text: str):
 def subs():
     """The unfinished orders and the subscriptions, a page of each."""
     sess = db.session()
-    q = request.args.get("q", "")[:100]
+    search = SubsSearchForm(request.args)
+    search.validate()
     open_drafts = paginate(
         sess,
         drafts.open_query(current_user).options(joinedload(Draft.created_by)),
-        request.args.get("drafts_page", 1, type=int),
+        search.number(search.drafts_page),
         PER_PAGE,
     )
-    subscriptions = paginate(
-        sess, subscription_search(current_user.organisation_id, q), request.args.get("page", 1, type=int), PER_PAGE
+    q = search.text()
+    subscriptions = (
+        paginate(sess, subscription_search(current_user.organisation_id, q), search.number(search.page), PER_PAGE)
+        if q is not None
+        else Page([], 1, 1, 0)
     )
     return page_or_fragment(
         "wizard/subs.html",
         "subscription_list",
         replace_url=request.script_root + request.full_path.rstrip("?"),
-        q=q,
+        q=search.q.data or "",
+        search_error=search.error(),
         drafts=[(row.Draft, review.progress(row.Draft)) for row in open_drafts.rows],
         drafts_page=open_drafts,
         subscriptions=subscriptions,

@@ -20,9 +20,10 @@ from sqlalchemy.exc import IntegrityError
 
 from . import db, mex, numbers
 from .clock import now
-from .db import as_int
-from .forms import BASIS, KIND
+from .db import INTEGER_MAX, as_int
+from .forms import BASIS, KIND, SearchForm
 from .fragments import page_or_fragment
+from .inputs import has_control
 from .models import MexPair, Organisation, PhoneNumber, PriceItem, Subscription, User
 from .paging import Page, paginate
 from .permissions import requires, scoped_get
@@ -47,6 +48,7 @@ PROBLEMS = {
     "already_paired": _l("That number is already connected (MEX) to another number. Remove that connection first"),
     "missing": _l("Enter the mobile number to connect"),
     "conflict": _l("Someone changed these numbers meanwhile. Check the connection and save again"),
+    "control": _l("Remove the control character (such as a tab or a line break) from the number"),
 }
 SUBSCRIPTION_STATUS = {"active": _l("Active"), "pending_port": _l("Waiting for porting"), "cancelled": _l("Cancelled")}
 PORTING_STATUS = {
@@ -117,11 +119,13 @@ def numbers_of(sess, organisation_id: int, user_ids) -> dict[int, list[PhoneNumb
     return found
 
 
-def list_context(sess, text: str, page: int) -> dict:
-    """One page of the search result, with what the pager needs."""
-    listing = paginate(
-        sess, user_search(current_user.organisation_id, text).order_by(User.name, User.id), page, PER_PAGE
-    )
+def list_context(sess, text: str | None, page: int) -> dict:
+    """One page of the search result, with what the pager needs (none when the text cannot be searched for)."""
+    if text is None:
+        listing = Page([], 1, 1, 0)
+    else:
+        query = user_search(current_user.organisation_id, text).order_by(User.name, User.id)
+        listing = paginate(sess, query, page, PER_PAGE)
     users = [row.User for row in listing.rows]
     return dict(
         q=text,
@@ -137,24 +141,25 @@ def list_context(sess, text: str, page: int) -> dict:
 def users():
     """Users & Teams → Users: search (live with htmx, a GET form without), paged."""
     sess = db.session()
-    values = list_context(sess, request.args.get("q", ""), request.args.get("page", 1, type=int))
+    search = SearchForm(request.args)
+    search.validate()
+    values = list_context(sess, search.text(), search.number(search.page))
     return page_or_fragment(
         "wizard/users.html",
         "user_list",
         replace_url=request.script_root + request.full_path.rstrip("?"),
         expanded=None,
-        **values,
+        search_error=search.error(),
+        **{**values, "q": search.q.data or ""},
     )
 
 
 # --------------------------------------------------------------------------- one user
 
 
-def get_user(sess, user_id: str) -> User:
+def get_user(sess, user_id: int) -> User:
     """A user of the current organisation, or 404."""
-    if not user_id.isdigit():
-        abort(404)
-    return scoped_get(sess, User, as_int(user_id))
+    return scoped_get(sess, User, user_id)
 
 
 def panel_context(sess, user: User, state: PanelState) -> dict:
@@ -222,7 +227,7 @@ def render_panel(sess, user: User, state: PanelState, status: int = 200, push: b
     )
 
 
-@bp.route("/settings/users/<user_id>")
+@bp.route(f"/settings/users/<int(max={INTEGER_MAX}):user_id>")
 @requires("users")
 def user_detail(user_id):
     """Expand a user: Subscriptions & Numbers (a page of its own without JavaScript)."""
@@ -266,7 +271,7 @@ def region() -> str:
     return db.session().get_one(Organisation, current_user.organisation_id).country
 
 
-@bp.route("/settings/users/<user_id>/mex/preview", methods=["POST"])
+@bp.route(f"/settings/users/<int(max={INTEGER_MAX}):user_id>/mex/preview", methods=["POST"])
 @requires("users")
 def user_mex_preview(user_id):
     """Edit, Done, Cancel and Undo: re-render the panel with the pending changes; writes nothing."""
@@ -280,8 +285,11 @@ def user_mex_preview(user_id):
     elif "done" in form:
         fixed = fixed_number_of(sess, user, form["done"])
         typed = form.get(f"{CONNECTED}{fixed.id}", "").strip()
-        changes, problems = mex.plan_changes(
-            sess, user.organisation_id, user.id, {**state.pending, fixed.id: typed}, region()
+        wanted = {**state.pending, fixed.id: typed}
+        changes, problems = (
+            ([], {fixed.id: "control"})
+            if has_control(typed)
+            else mex.plan_changes(sess, user.organisation_id, user.id, wanted, region())
         )
         if fixed.id in problems:
             state.editing, state.typed, state.focus = fixed.id, typed, "editor"
@@ -298,7 +306,7 @@ def user_mex_preview(user_id):
     return render_panel(sess, user, state)
 
 
-@bp.route("/settings/users/<user_id>/mex", methods=["POST"])
+@bp.route(f"/settings/users/<int(max={INTEGER_MAX}):user_id>/mex", methods=["POST"])
 @requires("users")
 def user_mex_save(user_id):
     """Save: re-validate every pending change against current data, then write them all in one transaction."""
