@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flask import Blueprint, Flask, has_request_context, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -63,6 +64,8 @@ def create_app(test_config=None, instance_path=None) -> Flask:
     login_manager.init_app(app)
     login_manager.login_view = "wizard.auth.login"
     login_manager.session_protection = None  # our server-side login sessions do this job
+    login_manager.login_message = _l("Log in to see this page.")  # Flask-Login's own is not in our catalogue
+    login_manager.login_message_category = "info"
     limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     templating.init_app(app)
