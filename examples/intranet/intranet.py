@@ -7,6 +7,8 @@ renders its pages inside the intranet's layout.html.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import secrets
 from urllib.parse import urlsplit
@@ -158,11 +160,26 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         found = directory.find_login(form.email.data)
-        if found is not None and password_matches(*found, form.password.data):
+        if found is None:
+            spend_a_verification(form.password.data)  # an unknown address costs what a wrong password does
+        elif password_matches(*found, form.password.data):
             login_user(found[0])
             return redirect(safe_next(request.args.get("next")), 303)
         form.password.errors = [_("Wrong email address or password")]
     return render_template("login.html", form=form), 422 if form.errors else 200
+
+
+@functools.cache
+def dummy_hash(time_cost: int, memory_cost: int) -> str:
+    """A hash of nothing anyone knows, made once per process and cost."""
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost).hash(secrets.token_hex(16))
+
+
+def spend_a_verification(password: str) -> None:
+    """One argon2 verification that always fails, so login time does not tell which addresses exist."""
+    config = current_app.config
+    with contextlib.suppress(VerificationError, InvalidHashError):
+        hasher().verify(dummy_hash(config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_COST"]), password)
 
 
 def password_matches(person: directory.Person, password_hash: str, password: str) -> bool:
