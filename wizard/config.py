@@ -62,9 +62,9 @@ class Defaults:
     SEED_DEMO_ON_START = False
     # Request size limits (Flask 3.1): the largest form here is a few kilobytes, so anything past these
     # is refused before it is read, with the styled 413 page. Mounted, the host's own limits apply.
-    MAX_CONTENT_LENGTH = 256 * 1024  # a request body
-    MAX_FORM_MEMORY_SIZE = 64 * 1024  # a form's fields read into memory
-    MAX_FORM_PARTS = 200  # fields of a form
+    MAX_CONTENT_LENGTH = 64 * 1024  # a request body (the only limit of a urlencoded form)
+    MAX_FORM_MEMORY_SIZE = 16 * 1024  # one field of a multipart form
+    MAX_FORM_PARTS = 200  # fields of a multipart form
     THEME: str | None = None  # a stylesheet of static/themes/ loaded after app.css (docs/theming.md)
     # Sent on HTTPS responses only (security.py); "" sends none. Mounted, the host decides (HOST_OWNED).
     STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"

@@ -70,7 +70,7 @@ class SearchForm(Form):
     """A list's search box and pager, read from the query string (a GET form: no CSRF token)."""
 
     q = StringField(
-        validators=[Length(max=100, message=_l("Search with at most 100 characters")), NoControlCharacters()]
+        validators=[NoControlCharacters(), Length(max=100, message=_l("Search with at most 100 characters"))]
     )
     page = WholeNumberField(default=1, validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])
 
@@ -191,7 +191,7 @@ class NumberForm(StepForm):
     )
     search = StringField(
         _l("Search free numbers by digits"),
-        validators=[Length(max=20, message=_l("Search with at most 20 digits")), NoControlCharacters()],
+        validators=[NoControlCharacters(), Length(max=20, message=_l("Search with at most 20 digits"))],
     )
     match = SelectField(
         _l("Where the digits are"),
@@ -205,7 +205,7 @@ class NumberForm(StepForm):
     specific_number = RadioField(_l("Free numbers"), validate_choice=False)
     port_number = StringField(
         _l("Number to move"),
-        validators=[DataRequired(_l("Enter the number to move")), Length(max=30), NoControlCharacters()],
+        validators=[DataRequired(_l("Enter the number to move")), NoControlCharacters(), Length(max=30)],
     )
     port_operator = SelectField(
         _l("Current operator"),
@@ -221,7 +221,7 @@ class NumberForm(StepForm):
     )
     port_owner_org_number = StringField(
         _l("The other organisation's organisation number"),
-        validators=[DataRequired(_l("Enter the organisation number")), Length(max=20), NoControlCharacters()],
+        validators=[DataRequired(_l("Enter the organisation number")), NoControlCharacters(), Length(max=20)],
     )
 
     held = None
@@ -387,7 +387,7 @@ class SimForm(StepForm):
     )
     icc = StringField(
         _l("SIM card number (ICC)"),
-        validators=[DataRequired(_l("Enter the SIM card number")), Length(max=40), NoControlCharacters()],
+        validators=[DataRequired(_l("Enter the SIM card number")), NoControlCharacters(), Length(max=40)],
     )
     hints = {
         "sim_kind": {

@@ -11,7 +11,7 @@ import unicodedata
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BaseConverter
 from wtforms import IntegerField
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation
 
 from .db import as_int
 
@@ -29,14 +29,15 @@ def printable(text: str) -> str:
 
 
 class NoControlCharacters:
-    """A WTForms validator: text typed by a person never holds control characters."""
+    """A WTForms validator: text typed by a person never holds control characters. It stops the
+    field's other checks, whose messages would only repeat that the text is wrong."""
 
     def __init__(self, message=None):
         self.message = message
 
     def __call__(self, form, field):
         if isinstance(field.data, str) and has_control(field.data):
-            raise ValidationError(
+            raise StopValidation(
                 self.message or _l("Remove the control character (such as a tab or a line break) from what you typed")
             )
 
