@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import csrf_token
-from tests.pages import h1, page
+from tests.pages import h1, page, title
 from tests.wizard_client import errors, form_html, hidden
 from wizard.db import INTEGER_MAX, as_int
 from wizard.inputs import has_control, printable
@@ -141,7 +141,8 @@ def specific_search(buyer, **fields):
 )
 def test_the_number_search_checks_its_text_before_searching(buyer_as, fields, message):
     response = specific_search(buyer_as("owner"), **fields)
-    assert response.status_code == 200
+    assert response.status_code == 422
+    assert title(page(response)).startswith("Error: Number")
     assert errors(response) == [message]
     assert "No free numbers match" in page(response).text()
 

@@ -101,6 +101,8 @@ def render(step, ctx, status=200, push=False, **extra):
     form = extra.get("form")
     if form is not None:
         form.decorate(ctx)
+        if status == 200 and form.errors:  # decorate checked a field (the Number step's search text)
+            status = 422
     shown = orders.shown_fields(step, form) if form is not None else set()
     failed = status in (409, 422)
     page_title = (_("Error:") + " " if failed else "") + f"{step.title} – {_('New subscription')}"
