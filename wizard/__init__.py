@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from pathlib import Path
 
 from flask import Blueprint, Flask, has_request_context, request
 from flask_babel import lazy_gettext as _l
@@ -40,15 +39,6 @@ from .models import utcnow
 from .visitor import Mode
 
 __all__ = ["HostOrganisation", "HostPerson", "create_app", "mount", "provision"]
-
-HERE = Path(__file__).parent
-
-
-def resource_dir(name: str) -> str:
-    """templates/ or static/: inside the package when installed from a wheel, else the checkout's
-    top-level folder (pyproject.toml maps one onto the other)."""
-    packaged = HERE / name
-    return str(packaged if packaged.is_dir() else HERE.parent / name)
 
 
 def create_app(test_config=None, instance_path=None) -> Flask:
@@ -160,8 +150,8 @@ def blueprint(standalone: bool) -> Blueprint:
     bp = Blueprint(
         "wizard",
         __name__,
-        template_folder=resource_dir("templates"),
-        static_folder=resource_dir("static"),
+        template_folder=config.resource_dir("templates"),
+        static_folder=config.resource_dir("static"),
         static_url_path="/static",
     )
     for page in (auth, subs_view, step_view, subscription_view, users_view, embed_view):

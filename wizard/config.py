@@ -153,12 +153,16 @@ def _require_secret_key(app):
         app.config["SECRET_KEY"] = fh.read().strip()
 
 
-def themes() -> list[str]:
-    """The themes there are: static/themes/<name>.css, in the package when installed from a wheel,
-    else in the checkout (as wizard.resource_dir finds static/)."""
+def resource_dir(name: str) -> Path:
+    """templates/ or static/: inside the package when installed from a wheel, else the checkout's
+    top-level folder (pyproject.toml maps one onto the other)."""
     here = Path(__file__).parent
-    static = here / "static" if (here / "static").is_dir() else here.parent / "static"
-    return sorted(path.stem for path in (static / "themes").glob("*.css"))
+    return here / name if (here / name).is_dir() else here.parent / name
+
+
+def themes() -> list[str]:
+    """The themes there are: static/themes/<name>.css."""
+    return sorted(path.stem for path in (resource_dir("static") / "themes").glob("*.css"))
 
 
 def _require_known_theme(app):
