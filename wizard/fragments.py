@@ -15,6 +15,12 @@ def is_fragment_request() -> bool:
     )
 
 
+def current_url() -> str:
+    """This request's address as the browser should show it (htmx pushes or replaces it): the path
+    under the app's script root, with the query, without a bare trailing '?'."""
+    return request.script_root + request.full_path.rstrip("?")
+
+
 def page_or_fragment(
     template: str,
     block: str,

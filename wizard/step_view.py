@@ -17,7 +17,7 @@ from .context import StepContext
 from .db import as_int
 from .effects import HOLDING_CHOICES
 from .forms import KIND
-from .fragments import page_or_fragment
+from .fragments import current_url, page_or_fragment
 from .inputs import register_converters
 from .models import Draft, Sim, Subscription
 from .orders import as_formdata, bind_form
@@ -110,7 +110,7 @@ def render(step, ctx, status=200, push=False, **extra):
         "wizard/step.html",
         "step",
         status,
-        push_url=request.script_root + request.full_path.rstrip("?") if push else None,
+        push_url=current_url() if push else None,
         step=step,
         ctx=ctx,
         draft=ctx.draft,
@@ -131,11 +131,16 @@ def start_order():
     kind = request.form.get("kind")
     if kind not in ("mobile", "fixed"):
         abort(400)
+    return start({"type": {"kind": kind}})
+
+
+def start(answers: dict, starting_values: dict | None = None):
+    """A new draft within the open-order limit, then its first step that needs an answer."""
     sess = db.session()
     db.lock_for_write(sess)  # the count and the new draft in one locked transaction: no way past the limit
     if at_limit(sess):
         return redirect(url_for("wizard.subs.subs"), 303)
-    draft = drafts.create(sess, current_user, {"type": {"kind": kind}}, now())
+    draft = drafts.create(sess, current_user, answers, now(), prefill=starting_values)
     sess.commit()
     return redirect(step_url(draft, flow.first_incomplete(STEPS, draft.answers).key), 303)
 
@@ -157,14 +162,8 @@ def new_order():
     if request.method == "GET":
         found = prefill.check(new_context(), request.args)
         return render_template("wizard/new_order.html", prefill=found)
-    sess = db.session()
-    db.lock_for_write(sess)  # as start_order: the count and the new draft in one locked transaction
-    if at_limit(sess):
-        return redirect(url_for("wizard.subs.subs"), 303)
-    found = prefill.check(new_context(), request.form)
-    draft = drafts.create(sess, current_user, found.answers, now(), prefill=found.stored())
-    sess.commit()
-    return redirect(step_url(draft, flow.first_incomplete(STEPS, draft.answers).key), 303)
+    found = prefill.check(new_context(), request.form)  # only reads: checked before the lock is taken
+    return start(found.answers, found.stored())
 
 
 def new_context() -> StepContext:

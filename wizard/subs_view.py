@@ -9,7 +9,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from . import db, drafts, numbers, review
 from .forms import KIND, SubsSearchForm
-from .fragments import page_or_fragment
+from .fragments import current_url, page_or_fragment
 from .models import Draft, PhoneNumber, Sim, Subscription, User
 from .paging import Page, paginate
 from .permissions import requires
@@ -69,7 +69,7 @@ def subs():
     return page_or_fragment(
         "wizard/subs.html",
         "subscription_list",
-        replace_url=request.script_root + request.full_path.rstrip("?"),
+        replace_url=current_url(),
         q=search.q.data or "",
         search_error=search.error(),
         drafts=[(row.Draft, review.progress(row.Draft)) for row in open_drafts.rows],

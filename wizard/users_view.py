@@ -22,7 +22,7 @@ from . import db, mex, numbers
 from .clock import now
 from .db import INTEGER_MAX, as_int
 from .forms import BASIS, KIND, SearchForm
-from .fragments import page_or_fragment
+from .fragments import current_url, page_or_fragment
 from .inputs import has_control
 from .models import MexPair, Organisation, PhoneNumber, PriceItem, Subscription, User
 from .paging import Page, paginate
@@ -147,7 +147,7 @@ def users():
     return page_or_fragment(
         "wizard/users.html",
         "user_list",
-        replace_url=request.script_root + request.full_path.rstrip("?"),
+        replace_url=current_url(),
         expanded=None,
         search_error=search.error(),
         **{**values, "q": search.q.data or ""},
