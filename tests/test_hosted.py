@@ -147,8 +147,9 @@ def test_what_the_host_hands_over_is_normalised_so_a_known_person_is_not_written
     assert not [s for s in stats.statements if s.split()[0].upper() in ("INSERT", "UPDATE")]
 
 
-def test_a_person_the_host_describes_without_an_e_mail_address_is_told_and_nothing_is_written(host):
-    host.person = lambda: HostPerson(key="u-9", email="", name="No Mail", organisation=ACME)
+@pytest.mark.parametrize("email", ["", "no address at all"])
+def test_a_person_the_host_describes_without_an_e_mail_address_is_told_and_nothing_is_written(host, email):
+    host.person = lambda: HostPerson(key="u-9", email=email, name="No Mail", organisation=ACME)
     before = rows(host, User), rows(host, Organisation)
     response = host.test_client().get(SUBS)
     assert response.status_code == 403

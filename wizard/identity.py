@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .emails import EmailAddressError, normalise_email
 from .models import Contract, Draft, LoginSession, Organisation, PhoneNumber, User
 
 
@@ -145,7 +146,10 @@ class HostPerson:
         if not isinstance(self.organisation, HostOrganisation):
             raise InvalidHostPerson("the organisation is not a HostOrganisation")
         object.__setattr__(self, "key", _text(self.key, "the person's key", 200))
-        object.__setattr__(self, "email", _text(self.email, "the e-mail address", 254).lower())
+        try:  # stored as the wizard's own logins store theirs
+            object.__setattr__(self, "email", normalise_email(_text(self.email, "the e-mail address", 254)))
+        except EmailAddressError as exc:
+            raise InvalidHostPerson(f"the e-mail address: {exc}") from None
         object.__setattr__(self, "name", _text(self.name, "the name", 200))
         object.__setattr__(self, "permissions", frozenset(self.permissions or ()))
         object.__setattr__(self, "owner", bool(self.owner))
