@@ -57,6 +57,21 @@ def rows(app, model, *where):
         return db.session().scalar(select(func.count()).select_from(model).where(*where))
 
 
+def subs_page_sql(app, client):
+    """The SQL of one GET of Subs (bench.sqlcount's RequestStats)."""
+    counter = SqlCounter(app.extensions["db_engine"])
+    try:
+        with counter.request("GET", SUBS) as stats:
+            assert client.get(SUBS).status_code == 200
+    finally:
+        counter.close()
+    return stats
+
+
+def writes(stats) -> list[str]:
+    return [s for s in stats.statements if s.split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
+
+
 def test_nobody_logged_in_gets_401_from_a_host_without_flask_login(host):
     response = host.test_client().get(SUBS)
     assert response.status_code == 401
@@ -79,14 +94,8 @@ def test_a_known_person_costs_one_statement_and_no_write(host):
     host.person = ALICE
     client = host.test_client()
     client.get(SUBS)  # provisions
-    counter = SqlCounter(host.extensions["db_engine"])
-    try:
-        with counter.request("GET", SUBS) as stats:
-            assert client.get(SUBS).status_code == 200
-    finally:
-        counter.close()
-    writes = [s for s in stats.statements if s.split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
-    assert writes == [] and not stats.get_in_transaction
+    stats = subs_page_sql(host, client)
+    assert writes(stats) == [] and not stats.get_in_transaction
     assert "external_key" in stats.statements[0]  # who is asking: one statement, as for a login
 
 
@@ -138,13 +147,7 @@ def test_what_the_host_hands_over_is_normalised_so_a_known_person_is_not_written
     client = host.test_client()
     assert client.get(SUBS).status_code == 200
     assert rows(host, User, User.external_key == "7", User.email == "bo@acme.test", User.is_owner.is_(True)) == 1
-    counter = SqlCounter(host.extensions["db_engine"])
-    try:
-        with counter.request("GET", SUBS) as stats:
-            assert client.get(SUBS).status_code == 200
-    finally:
-        counter.close()
-    assert not [s for s in stats.statements if s.split()[0].upper() in ("INSERT", "UPDATE")]
+    assert writes(subs_page_sql(host, client)) == []
 
 
 @pytest.mark.parametrize("email", ["", "no address at all"])
