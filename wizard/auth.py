@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from . import db, embedding, identity
+from . import clock, db, embedding, identity
 from .clock import now
 from .emails import EmailAddressError, normalise_email
 from .extensions import limiter, login_manager
@@ -48,7 +48,7 @@ def load_user(token: str):
         return None
     oldest = utcnow() - timedelta(hours=current_app.config["LOGIN_SESSION_HOURS"])  # real time, like created_at
     draft_id = (request.view_args or {}).get("draft_id")
-    visit = identity.load(db.session(), token, oldest, now().date(), draft_id if isinstance(draft_id, str) else None)
+    visit = identity.load(db.session(), token, oldest, clock.today(), draft_id if isinstance(draft_id, str) else None)
     if visit is None:
         return None
     seen_now()

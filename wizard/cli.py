@@ -1,7 +1,6 @@
 """Operator commands: `flask --app app init-db | seed-demo | create-user | purge-drafts |
 import-porting-register | port-status | embed-origins`."""
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -10,7 +9,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from . import db, drafts, embedding, migrate, porting
+from . import clock, db, drafts, embedding, migrate, porting
 from .emails import EmailAddressError, normalise_email
 from .models import Organisation, User
 from .passwords import MAX_LENGTH, MIN_LENGTH, hash_password, password_problem
@@ -91,7 +90,7 @@ def create_user_command(email, name, org_number, owner, permissions, password):
 def purge_drafts_command(days):
     """Delete unfinished orders untouched for longer than the configured age and free their numbers."""
     days = days if days is not None else current_app.config["DRAFT_MAX_AGE_DAYS"]
-    count = drafts.purge(db.session(), datetime.now(UTC), days)
+    count = drafts.purge(db.session(), clock.now(), days)
     click.echo(f"Purged {count} draft(s) older than {days} days.")
 
 
@@ -118,7 +117,7 @@ def import_porting_register_command(file):
         raise click.ClickException("\n".join(report))
     sess = db.session()
     try:
-        counts = porting.import_register(sess, rows, datetime.now(UTC))
+        counts = porting.import_register(sess, rows, clock.now())
         sess.commit()
     except IntegrityError:
         sess.rollback()
@@ -152,7 +151,7 @@ def port_status_command(number, status, scheduled_for):
     sess = db.session()
     try:
         change = porting.move_porting(
-            sess, number, status, datetime.now(UTC), scheduled_for.date() if scheduled_for else None
+            sess, number, status, clock.now(), scheduled_for.date() if scheduled_for else None
         )
         sess.commit()
     except porting.PortingError as exc:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import numbers
+from . import clock, numbers
 from .db import changed
 from .models import Draft, User
 
@@ -51,7 +51,7 @@ def check_open(user: User, draft: Draft | None) -> Draft | None:
 
 
 def _cutoff() -> datetime:
-    return datetime.now(UTC) - timedelta(days=current_app.config["DRAFT_MAX_AGE_DAYS"])
+    return clock.now() - timedelta(days=current_app.config["DRAFT_MAX_AGE_DAYS"])
 
 
 def expired(draft: Draft) -> bool:

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from . import clock
 from .db import Base
 
 
@@ -48,8 +49,9 @@ class UtcDateTime(TypeDecorator):
 
 
 def utcnow() -> datetime:
-    """Timezone-aware now, the only clock the models use."""
-    return datetime.now(UTC)
+    """Timezone-aware now from the application's one clock (wizard.clock), so an injected test clock
+    also dates the rows it makes."""
+    return clock.now()
 
 
 def new_draft_id() -> str:

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import clock
 from .models import Contract, Organisation, PhoneNumber, PortingRegisterEntry, PriceItem, User
 from .passwords import hash_password
 
@@ -69,7 +70,7 @@ def _kind_of(e164: str) -> str:
 
 def seed_demo(sess: Session, today: date | None = None) -> None:
     """Insert whatever of the demo data is missing."""
-    today = today or date.today()
+    today = today or clock.today()
     orgs = {
         o["org_number"]: _get_or_create(
             sess, Organisation, {"org_number": o["org_number"]}, name=o["name"], country=o["country"]

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from . import db, drafts, effects, flow, numbers, orders, prefill, pricing, requestlog, review
+from . import clock, db, drafts, effects, flow, numbers, orders, prefill, pricing, requestlog, review
 from .clock import now
 from .context import StepContext
 from .db import as_int
@@ -58,7 +58,7 @@ def context(draft, held, notify: bool = False) -> StepContext:
         contract=visit.contract,
         draft=draft,
         answers=dict(draft.answers),
-        today=moment.date(),
+        today=clock.business_day(moment),
         now=moment,
         hold_minutes=current_app.config["NUMBER_HOLD_MINUTES"],
         held=held,

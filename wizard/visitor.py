@@ -17,8 +17,7 @@ from flask_login import AnonymousUserMixin
 from flask_login import current_user as login_current_user
 from werkzeug.local import LocalProxy
 
-from . import db, identity
-from .clock import now
+from . import clock, db, identity
 from .identity import HostPerson
 from .models import User, utcnow
 
@@ -81,7 +80,7 @@ def _hosted_visitor() -> User | Anonymous:
         return Anonymous()
     if not isinstance(person, HostPerson):
         raise TypeError(f"the identity adapter must return a wizard.HostPerson or None, not {type(person).__name__}")
-    sess, today, draft_id = db.session(), now().date(), _draft_id()
+    sess, today, draft_id = db.session(), clock.today(), _draft_id()
     visit = identity.load_hosted(sess, person.key, today, draft_id)
     if visit is None or not identity.up_to_date(visit, person):
         # The first visit of a person, or one whose name, e-mail or permissions changed in the
