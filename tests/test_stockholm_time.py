@@ -26,7 +26,9 @@ def new_year(app, query):
 
     def arrange(sess):
         sess.execute(update(Contract).values(starts_on=date(2027, 1, 1), ends_on=date(2028, 12, 31)))
-        sess.add(PortingRegisterEntry(e164="+46709998877", current_operator="Telia", binding_ends_on=date(2026, 12, 31)))
+        sess.add(
+            PortingRegisterEntry(e164="+46709998877", current_operator="Telia", binding_ends_on=date(2026, 12, 31))
+        )
         sess.commit()
 
     query(arrange)
