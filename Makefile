@@ -7,14 +7,19 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint bench browser-deps clean
+.PHONY: run test lint bench browser-deps clean translations
 
-run: $(VENV)/.installed instance/config.py
+# The compiled message catalogues (.mo) are built from the .po files in git, never committed, so they
+# cannot fall behind; the wheel compiles its own (setup.py).
+CATALOGUES := $(wildcard wizard/translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGUES:.po=.mo)
+
+run: $(VENV)/.installed instance/config.py $(COMPILED)
 	$(FLASK) init-db
 	$(FLASK) seed-demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-test browser-deps
+test: $(VENV)/.installed-test browser-deps $(COMPILED)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Configured in pyproject.toml: [tool.ruff], [tool.importlinter] (the layer contracts), [tool.mypy].
@@ -26,7 +31,7 @@ lint: $(VENV)/.installed-lint
 
 # The benchmark (bench/README.md, docs/performance.md): (a) in-process purchase, (b) gunicorn under
 # load, (c) the Subs page with 10 and 5,000 subscriptions. PostgreSQL parts skip when it is unreachable.
-bench: $(VENV)/.installed-bench
+bench: $(VENV)/.installed-bench $(COMPILED)
 	$(BIN)/python -m bench.inprocess --db sqlite,postgresql
 	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.subs_page --db sqlite,postgresql
@@ -55,6 +60,19 @@ $(VENV)/.installed-bench: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	touch $@ $(VENV)/.installed
 
+# After changing messages in code or templates: extract them (babel.cfg), add the new ones to every
+# catalogue, compile. Then translate what is new or empty in wizard/translations/sv/LC_MESSAGES/messages.po
+# (docs/glossary.md has our words) and run this again; tests/test_translations.py fails until it is done.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --add-location=file --sort-by-file \
+	  --project=subs-wizard --copyright-holder="" -o wizard/translations/messages.pot .
+	$(BIN)/pybabel update -i wizard/translations/messages.pot -d wizard/translations --no-fuzzy-matching \
+	  --ignore-obsolete
+	$(BIN)/pybabel compile --statistics -d wizard/translations
+
+%.mo: %.po $(VENV)/.installed
+	$(BIN)/pybabel compile --quiet -i $< -o $@
+
 # Browser tests drive Debian's Chromium (Playwright's own download does not work offline).
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -68,4 +86,4 @@ instance/config.py:
 	@echo "Wrote $@ (local settings)."
 
 clean:
-	rm -rf $(VENV) instance/wizard.sqlite3* instance/config.py
+	rm -rf $(VENV) instance/wizard.sqlite3* instance/config.py $(COMPILED)

@@ -33,7 +33,7 @@ from . import (
     templating,
     users_view,
 )
-from .extensions import babel, csrf, limiter, login_manager
+from .extensions import csrf, limiter, login_manager
 from .identity import HostOrganisation, HostPerson
 from .models import utcnow
 from .visitor import Mode
@@ -57,7 +57,7 @@ def create_app(test_config=None, instance_path=None) -> Flask:
     login_manager.login_message = _l("Log in to see this page.")  # Flask-Login's own is not in our catalogue
     login_manager.login_message_category = "info"
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
     templating.init_app(app)
     app.extensions["wizard"] = Mode(hosted=False)
     app.register_blueprint(blueprint(standalone=True))
@@ -100,8 +100,7 @@ def mount(
     url = database_url or app.config.get("WIZARD_DATABASE_URL") or config.sqlite_url(app)
     os.makedirs(app.instance_path, exist_ok=True)
     db.init_app(app, url)
-    if "babel" not in app.extensions:
-        babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
     app.extensions["wizard"] = Mode(hosted=True, identify=identity, base_template=base_template, site_name=site_name)
     bp = blueprint(standalone=False)
     _protect_forms(app, bp)

@@ -2,19 +2,19 @@
 
 import secrets
 from datetime import timedelta
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from . import clock, db, embedding, identity
+from . import clock, db, embedding, i18n, identity
 from .clock import now
 from .emails import EmailAddressError, normalise_email
 from .extensions import limiter, login_manager
@@ -33,8 +33,14 @@ def _an_address(form, field):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email address"), validators=[DataRequired(), _an_address])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email address"), validators=[DataRequired(_l("Enter your email address")), _an_address])
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            DataRequired(_l("Enter your password")),
+            Length(max=200, message=_l("Email or password is wrong.")),
+        ],
+    )
 
 
 @login_manager.user_loader
@@ -152,9 +158,12 @@ def login():
 
 
 def _safe_next() -> str | None:
-    """Only follow a ?next= path on this site: no scheme, no host, no control characters or
+    return _safe_target(request.args.get("next", ""))
+
+
+def _safe_target(target: str) -> str | None:
+    """Only follow a path on this site: no scheme, no host, no control characters or
     backslashes (browsers drop tabs and read \\ as /, turning "/\t/evil" into "//evil")."""
-    target = request.args.get("next", "")
     if any(ord(ch) < 32 or ord(ch) == 127 or ch == "\\" for ch in target):
         return None
     parts = urlsplit(target)
@@ -172,3 +181,30 @@ def logout():
     embedding.clear_session()
     flash(_("You are logged out."), "info")
     return redirect(url_for("wizard.auth.login"))
+
+
+@bp.route("/language", methods=["POST"])
+def choose_language():
+    """The header's language switch (a form, so it works without JavaScript): remembered in the
+    session and, for a logged-in person, with them, so it holds at their next login too."""
+    code = request.form.get("lang", "")
+    if code not in current_app.config["LANGUAGES"]:
+        abort(400)
+    session[i18n.LANGUAGE_KEY] = code
+    if current_user.is_authenticated:
+        sess = db.session()
+        sess.execute(update(User).where(User.id == current_user.id).values(locale=code))
+        sess.commit()
+    target = _safe_target(_page_shown() or request.form.get("next", "")) or url_for("wizard.subs.subs")
+    parts = urlsplit(target)  # the page as it was, less a ?lang= that would overrule the choice
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lang"])
+    return redirect(urlunsplit(("", "", parts.path, query, "")), 303)
+
+
+def _page_shown() -> str | None:
+    """The page the switch was pressed on, from the same-origin Referer: after htmx has moved on a
+    step without reloading, it is newer than the form's `next`."""
+    parts = urlsplit(request.referrer or "")
+    if parts.netloc != request.host:
+        return None
+    return urlunsplit(("", "", parts.path, parts.query, ""))

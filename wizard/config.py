@@ -47,7 +47,7 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "Europe/Stockholm"
-    LANGUAGES = ("en",)  # "sv" joins when its catalogue lands; money and dates already follow the locale
+    LANGUAGES = ("en", "sv")  # what the header offers and the browser's preference is matched against
     CURRENCY = "SEK"
     # Framing in other sites (docs/embedding.md): each organisation's allowed origins are in the
     # database (`flask embed-origins`); this switch turns it on, with cookies that work in a frame.

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from . import db, visitor
+from .i18n import LANGUAGE_KEY
 from .models import Organisation
 
 EMBED_KEY = "wizard_embed"  # in the session while the wizard is framed in another site: the parent's origin
@@ -88,8 +89,8 @@ def forbid_framing() -> None:
 
 
 def clear_session() -> None:
-    """session.clear() at login and logout, keeping the embed parent: the frame stays a frame."""
-    parent = session.get(EMBED_KEY)
+    """session.clear() at login and logout, keeping the embed parent (the frame stays a frame) and the
+    language chosen in the header (the next page stays in it)."""
+    kept = {key: session[key] for key in (EMBED_KEY, LANGUAGE_KEY) if key in session}
     session.clear()
-    if parent:
-        session[EMBED_KEY] = parent
+    session.update(kept)

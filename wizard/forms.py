@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from . import mex, numbers, porting, pricing
 from .context import StepContext
 from .db import as_int
-from .i18n import day, money
+from .i18n import day, localised, money
 from .inputs import MAX_PAGE, NoControlCharacters, WholeNumberField
 from .models import PhoneNumber, Sim, Subscription, User
 from .sim import IccError, clean_icc, grouped
@@ -156,12 +156,14 @@ class _PriceChoiceForm(StepForm):
     @classmethod
     def describe(cls, ctx, stored):
         item = pricing.find(ctx.prices(), cls.category, stored.get("code"))
-        return f"{item.name}, {money(item.monthly_ore)} {_l('per month')}" if item else ""
+        return f"{localised(item, 'name')}, {money(item.monthly_ore)} {_l('per month')}" if item else ""
 
     def prepare(self, ctx):
         found = pricing.of(ctx.prices(), self.category)
-        self.code.choices = options([(i.code, i.name) for i in found])
-        self.hints = {"code": {i.code: f"{money(i.monthly_ore)} {_l('per month')} · {i.description}" for i in found}}
+        self.code.choices = options([(i.code, localised(i, "name")) for i in found])
+        self.hints = {
+            "code": {i.code: f"{money(i.monthly_ore)} {_l('per month')} · {localised(i, 'description')}" for i in found}
+        }
 
 
 class CallRateForm(_PriceChoiceForm):
@@ -180,6 +182,12 @@ NUMBER_CHOICES = [
     ("specific", _l("A specific number")),
     ("port", _l("Move (port) an existing number")),
 ]
+
+
+def operator_label(operator: str):
+    """An operator as shown: its name, or "Another operator" in the visitor's language (lazily: the
+    Number form's choices are made once, when the module loads)."""
+    return _l("Another operator") if operator == porting.OTHER_OPERATOR else operator
 
 
 class NumberForm(StepForm):
@@ -209,7 +217,7 @@ class NumberForm(StepForm):
     )
     port_operator = SelectField(
         _l("Current operator"),
-        choices=options([("", _l("Choose operator"))] + [(o, o) for o in porting.OPERATORS]),
+        choices=options([("", _l("Choose operator"))] + [(o, operator_label(o)) for o in porting.OPERATORS]),
         validators=[DataRequired(_l("Choose the current operator"))],
     )
     port_date = DateField(_l("Wanted porting date"), validators=[InputRequired(_l("Enter the wanted porting date"))])
@@ -271,7 +279,7 @@ class NumberForm(StepForm):
             text += f" · {unbroken(numbers.international(a['e164']))} · " + str(
                 _l(
                     "from %(operator)s on %(date)s",
-                    operator=a["port_operator"],
+                    operator=operator_label(a["port_operator"]),
                     date=day(date.fromisoformat(a["port_date"])),
                 )
             )

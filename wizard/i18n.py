@@ -1,21 +1,63 @@
-"""Locale choice and Babel-formatted money and dates for templates."""
+"""The language of a request, the wizard's message catalogue, and Babel-formatted money and dates."""
 
+import os
 import re
 from datetime import date, datetime
 
-from flask import current_app, has_request_context, request
-from flask_babel import format_currency, format_date, format_datetime, format_time
+from babel import Locale
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import format_currency, format_date, format_datetime, format_time, get_locale
+
+from .extensions import babel
+from .visitor import current_user, mode
+
+# The compiled catalogues (translations/<locale>/LC_MESSAGES/messages.mo) sit inside the package.
+TRANSLATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "translations")
+LANGUAGE_KEY = "lang"  # the session's language choice, made in the header before logging in
+
+
+def init_app(app: Flask) -> None:
+    """Flask-Babel with the wizard's catalogue. Standalone, the wizard chooses the language; mounted in
+    a host that set Flask-Babel up itself, the host does, and the wizard's catalogue is merged after the
+    host's own (the host's translation of a message wins)."""
+    if "babel" not in app.extensions:
+        babel.init_app(app, locale_selector=select_locale)
+    directories = app.extensions["babel"].translation_directories
+    if all(os.path.normpath(d) != TRANSLATIONS for d in directories):
+        directories.append(TRANSLATIONS)
 
 
 def select_locale() -> str:
-    """The ?lang= choice, else the browser's preference among ours; outside a request (a command), the default."""
+    """?lang= for this request, else the language the person chose (saved with them once logged in,
+    else in the session), else the browser's preference among ours; outside a request, the default."""
+    default = current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
     if not has_request_context():
-        return current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
+        return default
     languages = current_app.config["LANGUAGES"]
-    asked = request.args.get("lang")
-    if asked is not None and asked in languages:
-        return asked
-    return request.accept_languages.best_match(languages) or current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
+    for choice in (request.args.get("lang"), chosen_language()):
+        if choice is not None and choice in languages:
+            return choice
+    return request.accept_languages.best_match(languages) or default
+
+
+def chosen_language() -> str | None:
+    # Mounted, the wizard's person is only looked up on its own pages (doing it on the host's pages
+    # would provision them there).
+    ours = not mode().hosted or (request.blueprint or "").partition(".")[0] == "wizard"
+    saved = current_user.locale if ours and current_user.is_authenticated else None
+    return saved or session.get(LANGUAGE_KEY)
+
+
+def language_name(code: str) -> str:
+    """A language's name in itself, e.g. 'Svenska', from Babel's locale data."""
+    name = Locale.parse(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
+
+
+def localised(item, field: str) -> str:
+    """A catalogue item's text (e.g. a price item's name) in the request's language, else English."""
+    text = (item.translations or {}).get(str(get_locale()), {}).get(field)
+    return text or getattr(item, field)
 
 
 CODE_THEN_DIGIT = re.compile(r"^([A-Z]{3})(\d)")

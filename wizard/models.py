@@ -113,6 +113,7 @@ class User(Base):
     # Mounted in a host app: the host's stable key for this person (None for the wizard's own logins).
     external_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[str | None] = mapped_column(String(8))  # the language chosen in the header; None: the browser's
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     organisation: Mapped[Organisation] = relationship(back_populates="users")
 
@@ -166,6 +167,9 @@ class PriceItem(Base):
     contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(String(300), default="")
+    # The name and description in other languages than English, e.g. {"sv": {"name": ..., "description": ...}}
+    # (i18n.localised picks the visitor's; a missing one falls back to the English columns).
+    translations: Mapped[dict | None] = mapped_column(JSON)
     monthly_ore: Mapped[int] = mapped_column(Integer)  # prices in öre (1/100 SEK)
     one_off_ore: Mapped[int] = mapped_column(Integer, default=0)
     data_gb: Mapped[int | None] = mapped_column(Integer)

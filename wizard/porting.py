@@ -19,7 +19,8 @@ from . import mex, numbers
 from .db import changed
 from .models import AuditEvent, PhoneNumber, PortingRegisterEntry, Subscription
 
-OPERATORS = ["Telia", "Tele2", "Telenor", "Tre", "Comviq", "Hallon", "Vimla", "Other"]
+OTHER_OPERATOR = "Other"  # a value, stored as is; forms show it in the visitor's language
+OPERATORS = ["Telia", "Tele2", "Telenor", "Tre", "Comviq", "Hallon", "Vimla", OTHER_OPERATOR]
 LEAD_WORKING_DAYS = {"mobile": 5, "fixed": 10}
 
 

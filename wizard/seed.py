@@ -41,6 +41,17 @@ PRICES = [
 ]
 # fmt: on
 
+# The same items in Swedish: code -> (name, description).
+PRICES_SV = {
+    "base-mobile": ("Mobilabonnemang", "Månadsavgift och startavgift"),
+    "base-fixed": ("Fast abonnemang", "Månadsavgift och startavgift"),
+    "rate-fixed": ("Fast samtalstaxa", "Alla samtal inom Sverige ingår"),
+    "rate-variable": ("Rörlig samtalstaxa", "0,49 kr per minut, ingen månadsavgift för samtal"),
+    "data-5": ("5 GB", "5 GB per månad inom EU/EES"),
+    "data-20": ("20 GB", "20 GB per månad inom EU/EES"),
+    "data-unlimited": ("Obegränsad", "Obegränsad data, 40 GB inom EU/EES"),
+}
+
 FREE_NUMBERS = (
     [f"+467012340{n:02d}" for n in range(0, 20)]  # mobile, 070-123 40 xx
     + [f"+4681234570{n}" for n in range(0, 10)]  # fixed, 08-123 457 0x
@@ -101,22 +112,19 @@ def seed_demo(sess: Session, today: date | None = None) -> None:
         )
     for code, category, kind, name, desc, um, uo, bm, bo, gb in PRICES:
         common = {"category": category, "kind": kind, "name": name, "description": desc, "data_gb": gb}
-        _get_or_create(
-            sess,
-            PriceItem,
-            {"code": code, "basis": "unbound", "contract_id": None},
-            monthly_ore=um,
-            one_off_ore=uo,
-            **common,
-        )
-        _get_or_create(
-            sess,
-            PriceItem,
-            {"code": code, "basis": "bound", "contract_id": contract.id},
-            monthly_ore=bm,
-            one_off_ore=bo,
-            **common,
-        )
+        sv_name, sv_description = PRICES_SV[code]
+        translations = {"sv": {"name": sv_name, "description": sv_description}}
+        for basis, contract_id, monthly, one_off in (("unbound", None, um, uo), ("bound", contract.id, bm, bo)):
+            item = _get_or_create(
+                sess,
+                PriceItem,
+                {"code": code, "basis": basis, "contract_id": contract_id},
+                monthly_ore=monthly,
+                one_off_ore=one_off,
+                **common,
+            )
+            if not item.translations:  # a database seeded before the items had Swedish names
+                item.translations = translations
     for e164 in FREE_NUMBERS:
         _get_or_create(sess, PhoneNumber, {"e164": e164}, kind=_kind_of(e164), status="free")
     for e164 in NORDLYS_RESERVED:

@@ -105,7 +105,9 @@ def render(step, ctx, status=200, push=False, **extra):
             status = 422
     shown = orders.shown_fields(step, form) if form is not None else set()
     failed = status in (409, 422)
-    page_title = (_("Error:") + " " if failed else "") + f"{step.title} – {_('New subscription')}"
+    page_title = _("%(step)s – New subscription", step=step.title)
+    if failed:
+        page_title = _("Error: %(title)s", title=page_title)
     return page_or_fragment(
         "wizard/step.html",
         "step",

@@ -6,7 +6,8 @@ from flask_babel import lazy_gettext as _l
 
 from . import visitor
 from .embedding import parent_origin
-from .i18n import clock, day, moment, money
+from .fragments import current_url
+from .i18n import clock, day, language_name, moment, money
 from .numbers import international, national
 
 PERMISSION_NAMES = {"account": _l("Account"), "users": _l("Users")}
@@ -72,7 +73,14 @@ FILTERS = {
     "national": national_number,
     "international": international_number,
 }
-GLOBALS = {"get_locale": get_locale, "PERMISSION_NAMES": PERMISSION_NAMES, "hx": hx, "merged": merged}
+GLOBALS = {
+    "get_locale": get_locale,
+    "PERMISSION_NAMES": PERMISSION_NAMES,
+    "hx": hx,
+    "merged": merged,
+    "current_url": current_url,
+    "language_name": language_name,
+}
 
 
 def init_app(app) -> None:

@@ -23,6 +23,7 @@ from .clock import now
 from .db import INTEGER_MAX, as_int
 from .forms import BASIS, KIND, SearchForm
 from .fragments import current_url, page_or_fragment
+from .i18n import localised
 from .inputs import has_control
 from .models import MexPair, Organisation, PhoneNumber, PriceItem, Subscription, User
 from .paging import Page, paginate
@@ -176,7 +177,9 @@ def panel_context(sess, user: User, state: PanelState) -> dict:
         .order_by(Subscription.created_at)
     ).all()
     package_ids = {s.data_package_id for s in subscriptions if s.data_package_id}
-    packages = {p.id: p.name for p in sess.scalars(select(PriceItem).where(PriceItem.id.in_(package_ids)))}
+    packages = {
+        p.id: localised(p, "name") for p in sess.scalars(select(PriceItem).where(PriceItem.id.in_(package_ids)))
+    }
     fixed_by_id = {n.id: n for n in owned if n.kind == "fixed"}
     pending = [(fixed_by_id[i], value, shown(value), state.errors.get(i)) for i, value in sorted(state.pending.items())]
     candidates = mex.partner_candidates(sess, org_id, user.id, "fixed") if state.editing else []
