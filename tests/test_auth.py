@@ -44,7 +44,9 @@ def test_repeated_wrong_passwords_are_rate_limited(browser):
     assert statuses[-1] == 429
     page = browser.login("buyer@nordlys.test", "demo-buyer-pw")
     assert page.status_code == 429, "even the right password waits out the limit"
-    assert "Too many attempts" in page.get_data(as_text=True)
+    text = page.get_data(as_text=True)
+    assert "Too many attempts" in text
+    assert "(limit: 5 attempts in 15 minutes)" in text  # LOGIN_RATE_LIMIT in words, not Flask-Limiter's
 
 
 def test_replaying_the_cookie_after_logout_does_not_authenticate(app, login_as):

@@ -26,6 +26,8 @@ RENDER = textwrap.dedent(
     client.post("/login", data={"csrf_token": token, "email": "buyer@nordlys.test", "password": "demo-buyer-pw"})
     subs = client.get("/settings/account/subs")
     assert subs.status_code == 200 and b"Nordlys AB" in subs.data, subs.status_code
+    swedish = client.get("/login", headers={"Accept-Language": "sv"})
+    assert b'<html lang="sv">' in swedish.data and "Logga in".encode() in swedish.data, swedish.data[:300]
     htmx = client.get("/static/htmx-4.0.1.min.js")
     assert htmx.status_code == 200 and len(htmx.data) > 10_000
     print("served from", wizard.__file__)
@@ -49,6 +51,9 @@ def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path):
             if path.is_file() and "__pycache__" not in path.parts:
                 shipped = "wizard/" + str(path.relative_to(ROOT)).removeprefix("wizard/")
                 assert shipped in names, f"{path.relative_to(ROOT)} is not in the wheel"
+    for po in (ROOT / "wizard" / "translations").glob("*/LC_MESSAGES/messages.po"):
+        compiled = str(po.with_suffix(".mo").relative_to(ROOT))
+        assert compiled in names, f"{compiled} was not compiled into the wheel"
 
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", venv, cwd=tmp_path)

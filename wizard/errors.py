@@ -1,7 +1,10 @@
 """Clear error pages for every HTTP error: 403 naming the missing permission, 404, 429, 400 for CSRF
 and 500 have their own; every other status gets the styled page of `http_error`, never Werkzeug's text."""
 
+from datetime import timedelta
+
 from flask import render_template
+from flask_babel import format_timedelta, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -24,7 +27,17 @@ def not_found(_exc):
 
 
 def too_many(exc):
-    return render_template("wizard/errors/429.html", limit=exc.description), 429
+    return render_template("wizard/errors/429.html", limit=_limit_text(exc)), 429
+
+
+def _limit_text(exc) -> str | None:
+    """The limit hit, in the visitor's language ("5 attempts in 1 minute"): Flask-Limiter's own
+    description is English ("5 per 1 minute"). None for a 429 that is not Flask-Limiter's."""
+    item = getattr(getattr(exc, "limit", None), "limit", None)
+    if item is None:
+        return None
+    period = format_timedelta(timedelta(seconds=item.get_expiry()), threshold=1)
+    return ngettext("%(num)s attempt in %(period)s", "%(num)s attempts in %(period)s", item.amount, period=period)
 
 
 def bad_request(exc):
