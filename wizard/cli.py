@@ -6,6 +6,8 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -21,7 +23,7 @@ from .seed import seed_demo
 def init_db_command():
     """Create or upgrade the database schema to the newest migration."""
     migrate.upgrade(db.engine())
-    click.echo("Database is at the newest schema.")
+    click.echo(_("Database is at the newest schema."))
 
 
 @click.command("seed-demo")
@@ -29,7 +31,7 @@ def init_db_command():
 def seed_demo_command():
     """Load SPEC's demo organisations, users, prices, numbers and porting register (idempotent)."""
     seed_demo(db.session())
-    click.echo("Demo data is loaded.")
+    click.echo(_("Demo data is loaded."))
 
 
 def _email_address(_ctx, _param, value: str) -> str:
@@ -67,9 +69,9 @@ def create_user_command(email, name, org_number, owner, permissions, password):
     sess = db.session()
     org = sess.scalar(select(Organisation).where(Organisation.org_number == org_number))
     if org is None:
-        raise click.ClickException(f"No organisation with organisation number {org_number}.")
+        raise click.ClickException(_("No organisation with organisation number %(org_number)s.", org_number=org_number))
     if sess.scalar(select(User).where(User.email == email)):
-        raise click.ClickException(f"A user with email {email} already exists.")
+        raise click.ClickException(_("A user with email %(email)s already exists.", email=email))
     sess.add(
         User(
             organisation_id=org.id,
@@ -81,7 +83,7 @@ def create_user_command(email, name, org_number, owner, permissions, password):
         )
     )
     sess.commit()
-    click.echo(f"Created {email} in {org.name}.")
+    click.echo(_("Created %(email)s in %(organisation)s.", email=email, organisation=org.name))
 
 
 @click.command("purge-drafts")
@@ -91,7 +93,12 @@ def purge_drafts_command(days):
     """Delete unfinished orders untouched for longer than the configured age and free their numbers."""
     days = days if days is not None else current_app.config["DRAFT_MAX_AGE_DAYS"]
     count = drafts.purge(db.session(), clock.now(), days)
-    click.echo(f"Purged {count} draft(s) older than {days} days.")
+    age = ngettext("%(num)s day", "%(num)s days", days)
+    click.echo(
+        ngettext(
+            "Purged %(num)s draft older than %(age)s.", "Purged %(num)s drafts older than %(age)s.", count, age=age
+        )
+    )
 
 
 @click.command("import-porting-register")
@@ -109,12 +116,20 @@ def import_porting_register_command(file):
         with file.open(encoding="utf-8-sig", newline="") as stream:
             rows, errors = porting.read_register_csv(stream)
     except UnicodeDecodeError as exc:
-        raise click.ClickException(f"{file} is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV.") from None
+        raise click.ClickException(
+            _("%(file)s is not UTF-8 text (byte %(byte)s); save it as UTF-8 CSV.", file=str(file), byte=exc.start)
+        ) from None
     if errors:
         bad_lines = len({error.line for error in errors})
-        report = [f"Nothing imported from {file}: {bad_lines} line(s) rejected ({len(rows)} line(s) were fine)."]
-        report += [f"  {error}" for error in errors]
-        raise click.ClickException("\n".join(report))
+        fine = ngettext("%(num)s line was fine", "%(num)s lines were fine", len(rows))
+        summary = ngettext(
+            "Nothing imported from %(file)s: %(num)s line rejected (%(fine)s).",
+            "Nothing imported from %(file)s: %(num)s lines rejected (%(fine)s).",
+            bad_lines,
+            file=str(file),
+            fine=fine,
+        )
+        raise click.ClickException("\n".join([summary] + [f"  {error}" for error in errors]))
     sess = db.session()
     try:
         counts = porting.import_register(sess, rows, clock.now())
@@ -122,11 +137,18 @@ def import_porting_register_command(file):
     except IntegrityError:
         sess.rollback()
         raise click.ClickException(
-            "The porting register was changed by someone else meanwhile; nothing imported. Run the import again."
+            _("The porting register was changed by someone else meanwhile; nothing imported. Run the import again.")
         ) from None
     click.echo(
-        f"Imported {len(rows)} number(s) from {file}: {counts.inserted} inserted, "
-        f"{counts.updated} updated, {counts.unchanged} unchanged."
+        ngettext(
+            "Imported %(num)s number from %(file)s: %(inserted)s inserted, %(updated)s updated, %(unchanged)s unchanged.",
+            "Imported %(num)s numbers from %(file)s: %(inserted)s inserted, %(updated)s updated, %(unchanged)s unchanged.",
+            len(rows),
+            file=str(file),
+            inserted=counts.inserted,
+            updated=counts.updated,
+            unchanged=counts.unchanged,
+        )
     )
 
 
@@ -158,12 +180,24 @@ def port_status_command(number, status, scheduled_for):
         sess.rollback()
         raise click.ClickException(str(exc)) from None
     sub = change.subscription
-    message = f"{sub.number.e164}: porting {change.old} -> {change.new} (subscription {sub.id} is {sub.status})"
+    # Statuses are shown as they are typed on the command line (data, not words to translate).
+    facts = {"number": sub.number.e164, "old": change.old, "new": change.new, "id": sub.id, "status": sub.status}
     if change.new == "scheduled" and sub.porting_date is not None:
-        message += f", porting date {sub.porting_date.isoformat()}"
-    if change.mex_removed_with:
-        message += f"; its MEX pair with {change.mex_removed_with} is removed"
-    click.echo(message + ".")
+        message = _(
+            "%(number)s: porting %(old)s -> %(new)s (subscription %(id)s is %(status)s), porting date %(date)s.",
+            date=sub.porting_date.isoformat(),
+            **facts,
+        )
+    elif change.mex_removed_with:  # only on rejected or cancelled, never with a porting date
+        message = _(
+            "%(number)s: porting %(old)s -> %(new)s (subscription %(id)s is %(status)s);"
+            " its MEX pair with %(partner)s is removed.",
+            partner=change.mex_removed_with,
+            **facts,
+        )
+    else:
+        message = _("%(number)s: porting %(old)s -> %(new)s (subscription %(id)s is %(status)s).", **facts)
+    click.echo(message)
 
 
 @click.command("embed-origins")
@@ -179,26 +213,35 @@ def embed_origins_command(org_number, origins, clear):
     neither shows it. Framing also needs EMBEDDING on (docs/embedding.md).
     """
     if clear and origins:
-        raise click.UsageError("Give origins or --clear, not both.")
+        raise click.UsageError(_("Give origins or --clear, not both."))
     sess = db.session()
     org = sess.scalar(select(Organisation).where(Organisation.org_number == org_number))
     if org is None:
-        raise click.ClickException(f"No organisation with organisation number {org_number}.")
+        raise click.ClickException(_("No organisation with organisation number %(org_number)s.", org_number=org_number))
     if origins or clear:
         parsed = [(text, embedding.parse_origin(text)) for text in origins]
         wrong = [text for text, origin in parsed if origin is None]
         if wrong:
             raise click.ClickException(
-                "Not an origin (scheme http or https, host, optional port, no path): "
-                + ", ".join(wrong)
-                + ". Nothing was changed."
+                _(
+                    "Not an origin (scheme http or https, host, optional port, no path): %(origins)s."
+                    " Nothing was changed.",
+                    origins=", ".join(wrong),
+                )
             )
         org.embed_origins = " ".join(dict.fromkeys(origin for _text, origin in parsed if origin))
         sess.commit()
-    listed = " ".join(embedding.origins_of(org)) or "no site may frame the wizard"
-    click.echo(f"{org.name} ({org.org_number}): {listed}.")
+    listed = " ".join(embedding.origins_of(org))
+    if listed:
+        click.echo(
+            _("%(name)s (%(org_number)s): %(origins)s.", name=org.name, org_number=org.org_number, origins=listed)
+        )
+    else:
+        click.echo(
+            _("%(name)s (%(org_number)s): no site may frame the wizard.", name=org.name, org_number=org.org_number)
+        )
     if org.embed_origins and not current_app.config["EMBEDDING"]:
-        click.echo("EMBEDDING is off on this server: no site frames the wizard until it is on.")
+        click.echo(_("EMBEDDING is off on this server: no site frames the wizard until it is on."))
 
 
 def init_app(app, group: str | None = None) -> None:

@@ -12,6 +12,10 @@ from datetime import date, datetime
 from typing import Protocol, TextIO
 
 import holidays
+from babel import Locale
+from babel.lists import format_list
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -99,7 +103,20 @@ class RowError:
     reason: str
 
     def __str__(self) -> str:
-        return f'line {self.line}, {self.column} "{self.value}": {self.reason}'
+        # `column` is a column's name (data) or one of the words "header" and "row", which are translated.
+        if self.column == "header":
+            return _(
+                'line %(line)s, header "%(value)s": %(reason)s', line=self.line, value=self.value, reason=self.reason
+            )
+        if self.column == "row":
+            return _('line %(line)s, row "%(value)s": %(reason)s', line=self.line, value=self.value, reason=self.reason)
+        return _(
+            'line %(line)s, %(column)s "%(value)s": %(reason)s',
+            line=self.line,
+            column=self.column,
+            value=self.value,
+            reason=self.reason,
+        )
 
 
 def read_register_csv(stream: TextIO) -> tuple[list[RegisterRow], list[RowError]]:
@@ -119,7 +136,10 @@ def read_register_csv(stream: TextIO) -> tuple[list[RegisterRow], list[RowError]
     if header is None:
         return [], [
             RowError(
-                1, "header", "", "the file is empty; the first line must be the header " + ",".join(REGISTER_COLUMNS)
+                1,
+                "header",
+                "",
+                _("the file is empty; the first line must be the header %(header)s", header=",".join(REGISTER_COLUMNS)),
             )
         ]
     names = [cell.strip().lower() for cell in header]
@@ -130,7 +150,13 @@ def read_register_csv(stream: TextIO) -> tuple[list[RegisterRow], list[RowError]
                 reader.line_num,
                 "header",
                 delimiter.join(header),
-                f"the header lacks the column(s) {', '.join(missing)}; expected {','.join(REGISTER_COLUMNS)}",
+                ngettext(
+                    "the header lacks the column %(columns)s; expected %(header)s",
+                    "the header lacks the columns %(columns)s; expected %(header)s",
+                    len(missing),
+                    columns=", ".join(missing),
+                    header=",".join(REGISTER_COLUMNS),
+                ),
             )
         ]
     index = {column: names.index(column) for column in REGISTER_COLUMNS}
@@ -142,34 +168,41 @@ def read_register_csv(stream: TextIO) -> tuple[list[RegisterRow], list[RowError]
         if not any(cell.strip() for cell in cells):
             continue  # blank lines are allowed
         if len(cells) != len(names):
-            errors.append(
-                RowError(line, "row", delimiter.join(cells), f"has {len(cells)} column(s), the header has {len(names)}")
+            reason = ngettext(
+                "has %(num)s column, the header has %(header)s",
+                "has %(num)s columns, the header has %(header)s",
+                len(cells),
+                header=len(names),
             )
+            errors.append(RowError(line, "row", delimiter.join(cells), reason))
             continue
         row_errors = []
         raw_number = cells[index["number"]].strip()
         e164 = None
         if not raw_number:
-            row_errors.append(RowError(line, "number", raw_number, "the number is missing"))
+            row_errors.append(RowError(line, "number", raw_number, _("the number is missing")))
         else:
             try:
                 e164 = numbers.e164(numbers.parse(raw_number))
             except numbers.NumberError:
-                row_errors.append(RowError(line, "number", raw_number, "not a valid phone number"))
+                row_errors.append(RowError(line, "number", raw_number, _("not a valid phone number")))
         if e164 is not None and e164 in first_seen:
-            row_errors.append(
-                RowError(line, "number", raw_number, f"duplicate number {e164}, already on line {first_seen[e164]}")
-            )
+            reason = _("duplicate number %(number)s, already on line %(line)s", number=e164, line=first_seen[e164])
+            row_errors.append(RowError(line, "number", raw_number, reason))
         operator = cells[index["current_operator"]].strip()
         if not operator:
-            row_errors.append(RowError(line, "current_operator", operator, "the current operator is missing"))
+            row_errors.append(RowError(line, "current_operator", operator, _("the current operator is missing")))
         elif len(operator) > OPERATOR_MAX_LENGTH:
             row_errors.append(
                 RowError(
                     line,
                     "current_operator",
                     operator,
-                    f"the operator name is longer than {OPERATOR_MAX_LENGTH} characters",
+                    ngettext(
+                        "the operator name is longer than %(num)s character",
+                        "the operator name is longer than %(num)s characters",
+                        OPERATOR_MAX_LENGTH,
+                    ),
                 )
             )
         raw_date = cells[index["binding_ends_on"]].strip()
@@ -180,9 +213,8 @@ def read_register_csv(stream: TextIO) -> tuple[list[RegisterRow], list[RowError]
                     raise ValueError(raw_date)
                 binding_ends_on = date.fromisoformat(raw_date)
             except ValueError:
-                row_errors.append(
-                    RowError(line, "binding_ends_on", raw_date, "not a date in the form YYYY-MM-DD (or leave it empty)")
-                )
+                reason = _("not a date in the form YYYY-MM-DD (or leave it empty)")
+                row_errors.append(RowError(line, "binding_ends_on", raw_date, reason))
         if e164 is not None and e164 not in first_seen:
             first_seen[e164] = line
         if row_errors or e164 is None:
@@ -257,6 +289,18 @@ class PortingError(ValueError):
     """A porting status change that cannot be made, with a message for the operator."""
 
 
+def either_of(items: list[str]) -> str:
+    """'a, b or c' in the operator's language (Babel's list patterns); the items are data, as typed.
+
+    Plain "en" is CLDR's American English, with a comma before "or"; the wizard writes British English
+    (organisation, no serial comma), so it takes the international English pattern.
+    """
+    locale = get_locale() or Locale("en")
+    if locale.language == "en" and not locale.territory:
+        locale = Locale("en", "001")
+    return format_list(items, style="or", locale=locale)
+
+
 def can_move(current: str | None, new: str) -> bool:
     return new in PORTING_TRANSITIONS.get(current or "", frozenset())
 
@@ -280,26 +324,52 @@ def move_porting(
     the old status, so two callbacks at once cannot both move it.
     """
     if new not in PORTING_TRANSITIONS:
-        raise PortingError(f"Unknown porting status {new!r}; use one of {', '.join(PORTING_STATUSES)}.")
+        raise PortingError(
+            _(
+                "Unknown porting status %(status)r; use one of %(statuses)s.",
+                status=new,
+                statuses=", ".join(PORTING_STATUSES),
+            )
+        )
     try:
         e164 = numbers.e164(numbers.parse(number_text))
     except numbers.NumberError:
-        raise PortingError(f"{number_text!r} is not a valid phone number.") from None
+        raise PortingError(_("%(number)r is not a valid phone number.", number=number_text)) from None
     subscription = sess.scalar(select(Subscription).join(Subscription.number).where(PhoneNumber.e164 == e164))
     if subscription is None:
-        raise PortingError(f"No subscription has the number {e164}.")
+        raise PortingError(_("No subscription has the number %(number)s.", number=e164))
     old = subscription.porting_status
     if old is None:
         raise PortingError(
-            f"The subscription of {e164} (subscription {subscription.id}) was not ported in; it has no porting status."
+            _(
+                "The subscription of %(number)s (subscription %(id)s) was not ported in; it has no porting status.",
+                number=e164,
+                id=subscription.id,
+            )
         )
     if not can_move(old, new):
         allowed = [status for status in PORTING_STATUSES if status in PORTING_TRANSITIONS.get(old, ())]
-        choices = " or ".join([", ".join(allowed[:-1]), allowed[-1]] if len(allowed) > 1 else allowed)
-        after = f"from {old} it can only become {choices}" if allowed else f"{old} is final"
-        raise PortingError(f"The porting of {e164} cannot go from {old} to {new}: {after}.")
+        if allowed:
+            raise PortingError(
+                _(
+                    "The porting of %(number)s cannot go from %(old)s to %(new)s:"
+                    " from %(old)s it can only become %(choices)s.",
+                    number=e164,
+                    old=old,
+                    new=new,
+                    choices=either_of(allowed),
+                )
+            )
+        raise PortingError(
+            _(
+                "The porting of %(number)s cannot go from %(old)s to %(new)s: %(old)s is final.",
+                number=e164,
+                old=old,
+                new=new,
+            )
+        )
     if scheduled_for is not None and new != "scheduled":
-        raise PortingError("A date can only be given when the porting is scheduled.")
+        raise PortingError(_("A date can only be given when the porting is scheduled."))
     values: dict[str, object] = {"porting_status": new, "status": SUBSCRIPTION_STATUS_AFTER[new]}
     if scheduled_for is not None:
         values["porting_date"] = scheduled_for
@@ -311,7 +381,9 @@ def move_porting(
         .execution_options(synchronize_session=False),
     )
     if moved != 1:
-        raise PortingError(f"The porting of {e164} was changed meanwhile; check its status and try again.")
+        raise PortingError(
+            _("The porting of %(number)s was changed meanwhile; check its status and try again.", number=e164)
+        )
     sess.refresh(subscription)
     data: dict = {"number": e164, "from": old, "to": new}
     if scheduled_for is not None:
