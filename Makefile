@@ -66,7 +66,7 @@ $(VENV)/.installed-bench: pyproject.toml
 translations: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --add-location=file --sort-by-file \
 	  --project=subs-wizard --copyright-holder="" -o wizard/translations/messages.pot .
-	$(BIN)/pybabel update -i wizard/translations/messages.pot -d wizard/translations --no-fuzzy-matching \
+	$(BIN)/pybabel update -i wizard/translations/messages.pot -d wizard/translations --no-fuzzy-matching --ignore-pot-creation-date \
 	  --ignore-obsolete
 	$(BIN)/pybabel compile --statistics -d wizard/translations
 

@@ -13,6 +13,8 @@ from pathlib import Path
 import phonenumbers
 from sqlalchemy import create_engine, func, insert, select, text
 
+from wizard import clock  # business dates are Stockholm dates, as the app's
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -333,4 +335,4 @@ def verdict(ok: bool) -> str:
 
 
 def today() -> date:
-    return date.today()
+    return clock.today()

@@ -5,7 +5,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from wizard import db
+from wizard import (
+    clock,  # business dates are Stockholm dates, as the app's
+    db,
+)
 from wizard.db import Base
 from wizard.models import MexPair, Organisation, PhoneNumber, PortingRegisterEntry, PriceItem, User
 
@@ -37,10 +40,9 @@ def test_demo_data_matches_the_spec(app):
         sess = db.session()
         nordlys = sess.scalar(select(Organisation).where(Organisation.name == "Nordlys AB"))
         fjord = sess.scalar(select(Organisation).where(Organisation.name == "Fjord AS"))
-        from datetime import date
 
-        assert nordlys.active_contract(date.today()).binding_months == 24
-        assert fjord.active_contract(date.today()) is None
+        assert nordlys.active_contract(clock.today()).binding_months == 24
+        assert fjord.active_contract(clock.today()) is None
         anna = sess.scalar(select(User).where(User.email == "anna@nordlys.test"))
         anna_numbers = sess.scalars(select(PhoneNumber).where(PhoneNumber.user_id == anna.id)).all()
         assert [(n.e164, n.kind, n.pbx) for n in anna_numbers] == [("+46812345670", "fixed", True)]
@@ -49,7 +51,7 @@ def test_demo_data_matches_the_spec(app):
         reserved = sess.scalars(select(PhoneNumber).where(PhoneNumber.status == "reserved")).all()
         assert reserved and all(n.organisation_id == nordlys.id for n in reserved)
         register = {e.e164: e.binding_ends_on for e in sess.scalars(select(PortingRegisterEntry))}
-        assert register["+46701112233"] < date.today() < register["+46704445566"]
+        assert register["+46701112233"] < clock.today() < register["+46704445566"]
         assert sess.scalar(select(func.count()).select_from(PriceItem).where(PriceItem.basis == "bound")) > 0
 
 

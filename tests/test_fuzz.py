@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from html.parser import HTMLParser
 from urllib.parse import quote_from_bytes
 
@@ -23,7 +23,11 @@ from sqlalchemy import select, update
 
 from tests.conftest import DEMO, csrf_token
 from tests.wizard_client import Buyer
-from wizard import db, porting
+from wizard import (
+    clock,  # business dates are Stockholm dates, as the app's
+    db,
+    porting,
+)
 from wizard.models import Draft, Organisation, PhoneNumber, Subscription, User
 
 Value = str | bytes | tuple[str, ...]  # bytes: sent as they are (invalid UTF-8); a tuple: the name repeated
@@ -557,7 +561,7 @@ def fuzzer(app, query):
 
 def port_date() -> str:
     """A date the Number step accepts for moving a mobile number: a working day after the lead time."""
-    day = porting.earliest_porting_date("mobile", date.today()) + timedelta(days=7)
+    day = porting.earliest_porting_date("mobile", clock.today()) + timedelta(days=7)
     while not porting.is_working_day(day):
         day += timedelta(days=1)
     return day.isoformat()

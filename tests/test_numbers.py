@@ -10,6 +10,7 @@ from tests.conftest import csrf_token
 from tests.test_concurrency import race
 from tests.test_wizard_journeys import number_id, walk
 from tests.wizard_client import errors, hidden
+from wizard.clock import today as stockholm_today  # business dates are Stockholm dates, as the app's
 from wizard.models import Draft, PhoneNumber
 
 SPACES = {0x00A0: " ", 0x202F: " "}  # Babel and our number format use no-break spaces
@@ -244,7 +245,6 @@ def test_fifty_buyers_race_for_five_numbers(app, buyer_as, query):
     ],
 )
 def test_porting_from_another_organisation_needs_a_valid_nordic_organisation_number(at_number, org_number, ok):
-    from datetime import date
 
     from wizard.porting import earliest_porting_date
 
@@ -255,7 +255,7 @@ def test_porting_from_another_organisation_needs_a_valid_nordic_organisation_num
             "choice": "port",
             "port_number": "070-111 22 33",
             "port_operator": "Telia",
-            "port_date": earliest_porting_date("mobile", date.today()).isoformat(),
+            "port_date": earliest_porting_date("mobile", stockholm_today()).isoformat(),
             "port_owner": "other",
             "port_owner_org_number": org_number,
         },

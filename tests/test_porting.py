@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from tests.test_wizard_journeys import FIXED_ORDER, number_id, user_id, walk
 from tests.wizard_client import errors
+from wizard import clock  # business dates are Stockholm dates, as the app's
 from wizard.models import AuditEvent, MexPair, PhoneNumber, PortingRegisterEntry, Subscription, User
 from wizard.porting import PORTING_STATUSES, can_move, earliest_porting_date, read_register_csv
 
@@ -19,12 +20,12 @@ SEEDED = {"+46701112233", "+46704445566"}
 
 
 def later(days):
-    return (date.today() + timedelta(days=days)).isoformat()
+    return (clock.today() + timedelta(days=days)).isoformat()
 
 
-def long_date(day):
-    """A date as the English pages show it (Babel's long format)."""
-    return f"{day:%B} {day.day}, {day.year}"
+def shown_date(day):
+    """A date as the English pages show it (Babel's medium format)."""
+    return f"{day:%b} {day.day}, {day.year}"
 
 
 # --------------------------------------------------------------------------- reading a register file
@@ -202,7 +203,7 @@ def port_answer(number):
         "port_number": number,
         "port_operator": "Telia",
         "port_owner": "ours",
-        "port_date": earliest_porting_date("mobile", date.today()).isoformat(),
+        "port_date": earliest_porting_date("mobile", clock.today()).isoformat(),
     }
 
 
@@ -225,13 +226,13 @@ def at_number(buyer_as):
 
 
 def test_an_imported_binding_refuses_the_number_in_the_wizard(runner, csv_file, at_number):
-    ends = date.today() + timedelta(days=90)
+    ends = clock.today() + timedelta(days=90)
     path = csv_file(f"070-555 66 77,Telia,{ends.isoformat()}\n070-444 55 66,Tele2,\n")
     assert runner.invoke(args=["import-porting-register", path]).exit_code == 0
     response = at_number().answer("number", port_answer("+46 70 555 66 77"))
     assert response.status_code == 422
     assert errors(response) == [
-        f"This number is bound to its current operator until {long_date(ends)}. You can port it after that date."
+        f"This number is bound to its current operator until {shown_date(ends)}. You can port it after that date."
     ]
     # The seed's bound number has no binding any more after the import: it may port now.
     assert at_number().answer("number", port_answer("070-444 55 66")).status_code == 303
@@ -376,7 +377,7 @@ def test_port_status_refuses_numbers_without_a_porting_subscription(buyer_as, ru
 
 def test_scheduled_may_carry_the_confirmed_date(ported, runner, query):
     ported()
-    day = earliest_porting_date("mobile", date.today()) + timedelta(days=7)
+    day = earliest_porting_date("mobile", clock.today()) + timedelta(days=7)
     result = runner.invoke(args=["port-status", "0701112233", "scheduled", "--date", day.isoformat()])
     assert result.exit_code == 0, result.output
     assert f"porting date {day.isoformat()}" in result.output
@@ -424,7 +425,7 @@ def status_cell(b):
 )
 def test_the_subs_page_shows_the_porting_status(ported, runner, steps, shown):
     b = ported()
-    wanted = long_date(earliest_porting_date("mobile", date.today()))
+    wanted = shown_date(earliest_porting_date("mobile", clock.today()))
     assert status_cell(b) == [f"Porting submitted, wanted date {wanted}"]
     for step in steps:
         assert runner.invoke(args=["port-status", "070-111 22 33", step]).exit_code == 0

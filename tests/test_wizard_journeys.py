@@ -1,11 +1,12 @@
 """Whole purchases as a buyer makes them, with plain form posts and CSRF on (as without JavaScript)."""
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from tests.wizard_client import errors
+from wizard import clock  # business dates are Stockholm dates, as the app's
 from wizard.models import AuditEvent, Draft, MexPair, PhoneNumber, Sim, Subscription, User
 from wizard.porting import earliest_porting_date
 
@@ -80,7 +81,7 @@ def test_mobile_physical_sim_new_number_pbx_mex_with_anna(buyer_as, query):
 def test_mobile_esim_with_a_ported_number(buyer_as, query):
     b = buyer_as("buyer")
     b.start("mobile")
-    porting_day = earliest_porting_date("mobile", date.today())
+    porting_day = earliest_porting_date("mobile", clock.today())
     walk(
         b,
         [

@@ -1,6 +1,6 @@
 """Every rule the server enforces on a step, with the message the buyer sees beside the field."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -9,6 +9,7 @@ from stdnum import luhn
 from tests.conftest import csrf_token
 from tests.test_wizard_journeys import number_id, user_id, walk
 from tests.wizard_client import errors, hidden
+from wizard import clock  # business dates are Stockholm dates, as the app's
 from wizard.porting import earliest_porting_date
 
 BEFORE = {
@@ -68,7 +69,7 @@ def test_esim_needs_no_icc(at):
 
 
 def _port(b, number, day=None, operator="Telia"):
-    day = day or earliest_porting_date("mobile", date.today())
+    day = day or earliest_porting_date("mobile", clock.today())
     return b.answer(
         "number",
         {
@@ -111,8 +112,8 @@ def test_still_bound_message_says_when_the_binding_ends(app, at, query):
 @pytest.mark.parametrize(
     ("day", "message_start"),
     [
-        (date.today() - timedelta(days=1), "The porting date cannot be in the past"),
-        (date.today() + timedelta(days=1), "Choose a working day on or after"),
+        (clock.today() - timedelta(days=1), "The porting date cannot be in the past"),
+        (clock.today() + timedelta(days=1), "Choose a working day on or after"),
     ],
 )
 def test_porting_date_rules(at, day, message_start):
@@ -122,7 +123,7 @@ def test_porting_date_rules(at, day, message_start):
 
 
 def test_porting_date_must_be_a_working_day(at):
-    day = earliest_porting_date("mobile", date.today())
+    day = earliest_porting_date("mobile", clock.today())
     while day.weekday() != 5:
         day += timedelta(days=1)
     response = _port(at("number"), "070-111 22 33", day=day)

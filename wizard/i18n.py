@@ -74,9 +74,10 @@ def money(ore: int | None) -> str:
 
 
 def day(value: date | datetime | None) -> str:
+    """A date, e.g. '27 nov. 2026' or 'Nov 27, 2026' (Babel's medium format)."""
     if value is None:
         return ""
-    return format_date(value, "long")
+    return format_date(value, "medium")
 
 
 def moment(value: datetime | None) -> str:

@@ -17,6 +17,8 @@ ORGANISATIONS = [
     {"name": "Fjord AS", "org_number": "923609016", "country": "NO"},
 ]
 
+CONTRACT_REFERENCE = "NL-2026-24"  # Nordlys's contract
+
 # (org number, email, name, password, owner, permissions)
 USERS = [
     ("556677-8899", "owner@nordlys.test", "Nora Lindqvist", "demo-owner-pw", True, ""),
@@ -92,7 +94,7 @@ def seed_demo(sess: Session, today: date | None = None) -> None:
     contract = _get_or_create(
         sess,
         Contract,
-        {"reference": "NL-2026-24"},
+        {"reference": CONTRACT_REFERENCE},
         organisation_id=nordlys.id,
         starts_on=today - timedelta(days=180),
         ends_on=today - timedelta(days=180) + timedelta(days=730),
