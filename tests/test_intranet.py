@@ -284,7 +284,7 @@ def test_a_person_without_the_account_permission_is_told_which_one_is_missing(ho
     response = reader.get(PREFIX + "settings/account/subs")
     assert response.status_code == 403
     page = read(response)
-    assert "This page needs the Account permission, or being the account owner." in page.all_text()
+    assert "Only the account owner and people with the Account permission can see this page." in page.all_text()
     assert "Ask the owner of Acme AB, Ines Thorsen (it@acme.test), to give you the permission." in page.all_text()
     assert "Telephony" in page.all_text() and "/logout" in {a for a, _w in page.addresses}  # in the intranet's layout
 

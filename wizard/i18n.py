@@ -5,8 +5,9 @@ import re
 from datetime import date, datetime
 
 from babel import Locale
+from babel.dates import get_datetime_format
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_currency, format_date, format_datetime, format_time, get_locale
+from flask_babel import format_currency, format_date, format_time, get_locale
 
 from .extensions import babel
 from .visitor import current_user, mode
@@ -81,9 +82,12 @@ def day(value: date | datetime | None) -> str:
 
 
 def moment(value: datetime | None) -> str:
+    """A date and time to the minute, in Stockholm time: '27 nov. 2026 14:32' or 'Nov 27, 2026, 2:32 PM'
+    (the locale's own way of joining its medium date and short time; seconds are noise here)."""
     if value is None:
         return ""
-    return format_datetime(value, "medium")
+    joined = get_datetime_format("medium", locale=get_locale())
+    return str(joined).replace("'", "").format(format_time(value, "short"), format_date(value, "medium"))
 
 
 def clock(value: datetime | None) -> str:
