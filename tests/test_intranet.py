@@ -355,7 +355,7 @@ def test_a_change_in_the_host_shows_in_the_wizard_on_the_next_request(host, intr
 
     change("Bo Ahlgren-Ek", set())
     response = buyer.get(order)
-    assert response.status_code == 403 and "needs the Account permission" in read(response).all_text()
+    assert response.status_code == 403 and "people with the Account permission" in read(response).all_text()
 
     change("Bo Ahlgren-Ek", {"account"})
     for key in ("price_basis", "call_rate", "number", "pbx"):
