@@ -56,7 +56,7 @@ def test_the_buyer_sees_the_code_qr_and_instructions(app, buyer_as, query):
     code = query(lambda s: s.scalar(select(Sim.activation_code)))
     address, matching_id = parts(code)
     assert address == app.config["ESIM_SMDP_ADDRESS"]
-    assert f"<code translate=\"no\">{address}</code>" in html and f"<code translate=\"no\">{matching_id}</code>" in html
+    assert f'<code translate="no">{address}</code>' in html and f'<code translate="no">{matching_id}</code>' in html
     assert "<svg" in html and "iPhone" in html and "Android" in html
 
 
