@@ -210,3 +210,28 @@ def test_a_host_filter_of_the_same_name_stops_the_mount_with_a_clear_message(dat
     with pytest.raises(RuntimeError, match="already has money"):
         mount(app, identity=lambda: None, database_url=database_url)
     assert app.jinja_env.filters["money"](5) == "$5"  # the host's filter is untouched
+
+
+def test_a_host_with_its_own_flask_babel_chooses_the_language_and_gets_the_wizards_swedish(database_url, tmp_path):
+    """The host's Flask-Babel decides the language; the wizard's catalogue is merged after the host's
+    own, and the header's switch (the wizard's choice) is not offered."""
+    from flask_babel import Babel
+
+    app = Flask("host", instance_path=str(tmp_path / "host"))
+    app.config.update({k: v for k, v in TEST_CONFIG.items() if k != "SECRET_KEY"}, SECRET_KEY="host-secret")
+    Babel(app, locale_selector=lambda: "sv")  # the host's own instance, its own rule: always Swedish
+    mount(app, identity=lambda: ALICE, url_prefix="/telephony", database_url=database_url)
+    with app.app_context():
+        seed_demo(db.session())
+    html = app.test_client().get(SUBS, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    app.extensions["db_engine"].dispose()
+    assert '<html lang="sv">' in html
+    assert "Köpta abonnemang" in html and "Lägg till mobilabonnemang" in html
+    assert "language-switch" not in html
+
+
+def test_a_host_without_flask_babel_gets_the_wizards_choice_from_the_browser(host):
+    host.person = ALICE
+    html = host.test_client().get(SUBS, headers={"Accept-Language": "sv-SE,sv"}).get_data(as_text=True)
+    assert "Köpta abonnemang" in html
+    assert "language-switch" not in html  # mounted: no switch, the host's layout has none of ours
