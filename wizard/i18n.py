@@ -10,7 +10,7 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_currency, format_date, format_time, get_locale
 
 from .extensions import babel
-from .visitor import current_user, mode
+from .visitor import known_visitor
 
 # The compiled catalogues (translations/<locale>/LC_MESSAGES/messages.mo) sit inside the package.
 TRANSLATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "translations")
@@ -42,10 +42,11 @@ def select_locale() -> str:
 
 
 def chosen_language() -> str | None:
-    # Mounted, the wizard's person is only looked up on its own pages (doing it on the host's pages
-    # would provision them there).
-    ours = not mode().hosted or (request.blueprint or "").partition(".")[0] == "wizard"
-    saved = current_user.locale if ours and current_user.is_authenticated else None
+    """The person's saved choice once this request knows who they are, else the session's. It never
+    looks them up itself: an error page must render when the database cannot answer, and a mounted
+    wizard must not provision anyone on the host's pages."""
+    visitor = known_visitor()
+    saved = visitor.locale if visitor is not None and visitor.is_authenticated else None
     return saved or session.get(LANGUAGE_KEY)
 
 

@@ -66,6 +66,11 @@ def _visitor() -> User | Anonymous:
     return g.wizard_visitor
 
 
+def known_visitor() -> User | Anonymous | None:
+    """The visitor if this request has looked them up already, else None (without looking)."""
+    return g.get("wizard_visitor")
+
+
 def _logged_in_visitor() -> User | Anonymous:
     """Standalone: the person of the login session (auth.load_user read them with their visit)."""
     user = login_current_user._get_current_object()
