@@ -5,10 +5,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from wizard import (
-    clock,  # business dates are Stockholm dates, as the app's
-    db,
-)
+from wizard import clock, db  # clock: business dates are Stockholm dates, as the app's
 from wizard.db import Base
 from wizard.models import MexPair, Organisation, PhoneNumber, PortingRegisterEntry, PriceItem, User
 

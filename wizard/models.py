@@ -16,6 +16,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -156,7 +157,9 @@ class PriceItem(Base):
     __table_args__ = (
         UniqueConstraint("code", "basis", "contract_id", name="uq_price_items_code_basis_contract"),
         CheckConstraint("basis IN ('bound', 'unbound')", name="ck_price_items_basis"),
-        CheckConstraint("category IN ('call_rate', 'data_package', 'subscription')", name="ck_price_items_category"),
+        CheckConstraint(
+            "category IN ('call_rate', 'data_package', 'number', 'sim', 'subscription')", name="ck_price_items_category"
+        ),
         CheckConstraint("(basis = 'bound') = (contract_id IS NOT NULL)", name="ck_price_items_bound_has_contract"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -227,6 +230,46 @@ class Draft(Base):
     created_by: Mapped[User] = relationship()
 
 
+class Order(Base):
+    """What one Save bought, under a reference people can read out and search for (NB-2026-000123).
+    One per draft: a resent Save finds the first one's order."""
+
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str | None] = mapped_column(String(20), unique=True)  # set from the id in the same transaction
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    draft_id: Mapped[str] = mapped_column(ForeignKey("drafts.id"), unique=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class OutboxMessage(Base):
+    """An e-mail to send, written in the transaction that makes its reason (an order), so it is never
+    lost: the mail worker delivers it, retrying with backoff, and marks it sent exactly once."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("order_id", "kind", "recipient", name="uq_outbox_order_kind_recipient"),
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="ck_outbox_status"),
+        Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    kind: Mapped[str] = mapped_column(String(40))  # e.g. order_confirmation, esim_ready
+    recipient: Mapped[str] = mapped_column(String(254))
+    locale: Mapped[str] = mapped_column(String(8))
+    subject: Mapped[str] = mapped_column(String(300))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
 class Subscription(Base):
     """A bought subscription; at most one per draft, so a resent Save cannot buy twice."""
 
@@ -239,6 +282,7 @@ class Subscription(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     draft_id: Mapped[str] = mapped_column(ForeignKey("drafts.id"), unique=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)  # None: bought before orders
     kind: Mapped[str] = mapped_column(String(10))
     price_basis: Mapped[str] = mapped_column(String(10))
     call_rate_id: Mapped[int] = mapped_column(ForeignKey("price_items.id"))
@@ -257,6 +301,7 @@ class Subscription(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     number: Mapped[PhoneNumber] = relationship(foreign_keys=[number_id])
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+    order: Mapped[Order | None] = relationship(foreign_keys=[order_id])
 
 
 class Sim(Base):

@@ -40,6 +40,10 @@ PRICES = [
     ("data-5", "data_package", "mobile", "5 GB", "5 GB per month in the EU/EEA", 9900, 0, 7900, 0, 5),
     ("data-20", "data_package", "mobile", "20 GB", "20 GB per month in the EU/EEA", 17900, 0, 14900, 0, 20),
     ("data-unlimited", "data_package", "mobile", "Unlimited", "Unlimited data, 40 GB in the EU/EEA", 29900, 0, 24900, 0, None),
+    ("number-specific", "number", None, "Chosen number", "A number you pick from the free numbers", 0, 19900, 0, 9900, None),
+    ("number-port", "number", None, "Number porting", "Moving your number from its current operator", 0, 0, 0, 0, None),
+    ("sim-physical", "sim", "mobile", "SIM card", "Start fee for a physical SIM card", 0, 4900, 0, 0, None),
+    ("sim-esim", "sim", "mobile", "eSIM", "Start fee for an eSIM", 0, 4900, 0, 0, None),
 ]
 # fmt: on
 
@@ -52,6 +56,10 @@ PRICES_SV = {
     "data-5": ("5 GB", "5 GB per månad inom EU/EES"),
     "data-20": ("20 GB", "20 GB per månad inom EU/EES"),
     "data-unlimited": ("Obegränsad", "Obegränsad data, 40 GB inom EU/EES"),
+    "number-specific": ("Valt nummer", "Ett nummer som du väljer bland de lediga"),
+    "number-port": ("Nummerflytt", "Flytt av numret från dess nuvarande operatör"),
+    "sim-physical": ("SIM-kort", "Startavgift för ett fysiskt SIM-kort"),
+    "sim-esim": ("eSIM", "Startavgift för ett eSIM"),
 }
 
 FREE_NUMBERS = (
