@@ -71,7 +71,7 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel compile --statistics -d wizard/translations
 
 %.mo: %.po $(VENV)/.installed
-	$(BIN)/pybabel compile --quiet -i $< -o $@
+	$(BIN)/pybabel compile -i $< -o $@
 
 # Browser tests drive Debian's Chromium (Playwright's own download does not work offline).
 browser-deps:
