@@ -18,14 +18,26 @@
     window.setTimeout(function () { region.textContent = message; }, 50);
   }
 
+  // The order summary's own swaps (an option changed): focus stays put, the new total is announced.
+  function isSummarySwap(event) {
+    var ctx = event.detail && event.detail.ctx;
+    return Boolean(ctx && ctx.sourceElement && ctx.sourceElement.id === "order-summary");
+  }
+
   // Remember where focus was, so a swap that only reveals fields can put it back.
   document.addEventListener("htmx:before:swap", function (event) {
+    if (isSummarySwap(event)) return;
     lastFocusedId = document.activeElement ? document.activeElement.id : null;
     var ctx = event.detail && event.detail.ctx;
     lastMethod = ctx && ctx.request ? String(ctx.request.method).toUpperCase() : null;
   });
 
-  document.addEventListener("htmx:after:swap", function () {
+  document.addEventListener("htmx:after:swap", function (event) {
+    if (isSummarySwap(event)) {
+      var summary = document.getElementById("order-summary");
+      if (summary) announce(summary.getAttribute("data-announce"));
+      return;
+    }
     var step = document.getElementById("step");
     if (!step) return;
     if (step.hasAttribute("data-keep-focus")) {
@@ -90,4 +102,47 @@
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", wirePrint);
   else wirePrint();
+})();
+
+// "Your order": a block above the form on phones, closed there at load (open without JavaScript);
+// whoever opens or closes it keeps it so while steps and the summary swap in.
+(function () {
+  "use strict";
+  var NARROW = "(max-width: 40rem)";
+  var wasOpen = null;
+
+  function details() {
+    return document.querySelector(".order-summary details");
+  }
+
+  document.addEventListener("htmx:before:swap", function () {
+    var block = details();
+    wasOpen = block ? block.open : null;
+  });
+
+  document.addEventListener("htmx:after:swap", function () {
+    var block = details();
+    if (block && wasOpen !== null) block.open = wasOpen;
+  });
+
+  function closeOnPhones() {
+    var block = details();
+    if (block && window.matchMedia(NARROW).matches) block.open = false;
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", closeOnPhones);
+  else closeOnPhones();
+})();
+
+// A page that arrives with an error summary (a full page load, e.g. Save refused) focuses it, as a
+// swapped-in one is (GOV.UK's error summary does the same).
+(function () {
+  "use strict";
+  function focusErrors() {
+    var summary = document.querySelector(".error-summary");
+    if (!summary) return;
+    if (!summary.hasAttribute("tabindex")) summary.setAttribute("tabindex", "-1");
+    summary.focus();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", focusErrors);
+  else focusErrors();
 })();

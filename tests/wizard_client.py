@@ -57,13 +57,15 @@ class Buyer(Browser):
             html = response.get_data(as_text=True)  # fields were revealed: fill them in
         raise AssertionError(f"step {key} kept revealing fields")
 
-    def save(self):
+    def save(self, accept_binding: bool = True):
+        """Save from Check your answers, ticking "I accept the binding period" when the page asks for it."""
         page = self.get(self.step_url("review"))
         html = page.get_data(as_text=True)
-        return self.client.post(
-            f"{self.draft_url}/save",
-            data={"csrf_token": csrf_token(html), "version": hidden(form_html(html, "/save"), "version")[0]},
-        )
+        form = form_html(html, "/save")
+        data = {"csrf_token": csrf_token(html), "version": hidden(form, "version")[0]}
+        if accept_binding and "accept_binding" in INPUT_NAME.findall(form):
+            data["accept_binding"] = "y"
+        return self.client.post(f"{self.draft_url}/save", data=data)
 
 
 def errors(response) -> list[str]:

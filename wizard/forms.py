@@ -529,3 +529,12 @@ class TopUpForm(StepForm):
         choices=options([("yes", _l("Yes")), ("no", _l("No"))]),
         validators=_required(_l("Choose yes or no")),
     )
+
+
+class SaveForm(FlaskForm):
+    """Check your answers' Save: a bound order is bought only with its binding period accepted (the
+    label, set by the page, names the end date). CSRFProtect has checked the token of the POST already."""
+
+    accept_binding = BooleanField(
+        validators=[DataRequired(_l("Accept the binding period to save this order"))], render_kw={"required": True}
+    )

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
+from flask_babel import get_locale
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -39,23 +42,87 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+class Line(NamedTuple):
+    """One priced item of an order, with the fees it adds (a tuple: `item, monthly, one_off = line`)."""
+
+    item: PriceItem
+    monthly_ore: int
+    one_off_ore: int
+
+    @property
+    def label(self) -> str:
+        """The item's name in the language of the moment (read when shown: a page, an e-mail)."""
+        return _in_language(self.item, "name")
+
+    @property
+    def description(self) -> str:
+        return _in_language(self.item, "description")
+
+
+def _in_language(item: PriceItem, field: str) -> str:
+    """A price item's text in the current language, else English (i18n.localised, which a domain
+    module may not import: it sits in the web layer)."""
+    text = (item.translations or {}).get(str(get_locale()), {}).get(field)
+    return text or getattr(item, field)
+
+
 @dataclass(frozen=True)
 class Quote:
     monthly_ore: int
     one_off_ore: int
     binding_ends_on: date | None
-    lines: list[tuple[PriceItem, int, int]]
+    lines: list[Line]
+
+
+# The number choices that cost something (a new or reserved number has no fee line), and the SIM kinds.
+NUMBER_ITEMS = {"specific": "number-specific", "port": "number-port"}
+SIM_ITEMS = {"physical": "sim-physical", "esim": "sim-esim"}
+
+
+def chosen_items(prices: list[PriceItem], answers: dict) -> list[PriceItem]:
+    """The price items the answers so far choose, in the order the buyer reads them: the base fee
+    (monthly and start fee), call rate, data package, number, SIM (mobile only)."""
+    kind = answers.get("type", {}).get("kind")
+    wanted = [
+        ("subscription", f"base-{kind}"),
+        ("call_rate", answers.get("call_rate", {}).get("code")),
+        ("data_package", answers.get("data_package", {}).get("code") if kind == "mobile" else None),
+        ("number", NUMBER_ITEMS.get(answers.get("number", {}).get("choice"))),
+        ("sim", SIM_ITEMS.get(answers.get("sim", {}).get("sim_kind")) if kind == "mobile" else None),
+    ]
+    found = (find(prices, category, code) for category, code in wanted if code)
+    return [item for item in found if item is not None]
 
 
 def quote(prices: list[PriceItem], contract: Contract | None, answers: dict, today: date) -> Quote:
-    """Monthly and one-off price and binding end for the answers so far (`prices` is their price list)."""
-    kind = answers.get("type", {}).get("kind")
+    """The itemised price and binding end for the answers so far (`prices` is their price list): the
+    totals are the sums of the lines, so what the buyer reads always adds up."""
     basis = answers.get("price_basis", {}).get("basis", "unbound")
-    chosen = [find(prices, "subscription", f"base-{kind}")]
-    if "call_rate" in answers:
-        chosen.append(find(prices, "call_rate", answers["call_rate"]["code"]))
-    if "data_package" in answers:
-        chosen.append(find(prices, "data_package", answers["data_package"]["code"]))
-    lines = [(i, i.monthly_ore, i.one_off_ore) for i in chosen if i is not None]
+    lines = [Line(i, i.monthly_ore, i.one_off_ore) for i in chosen_items(prices, answers)]
     binding = add_months(today, contract.binding_months) if basis == "bound" and contract is not None else None
-    return Quote(sum(m for _, m, _ in lines), sum(o for _, _, o in lines), binding, lines)
+    return Quote(sum(line.monthly_ore for line in lines), sum(line.one_off_ore for line in lines), binding, lines)
+
+
+# The answer of each step that changes the price, and the values it may take (None: a code of the price list).
+PRICED_FIELDS = {
+    "type": ("kind", {"mobile", "fixed"}),
+    "price_basis": ("basis", {"bound", "unbound"}),
+    "call_rate": ("code", None),
+    "data_package": ("code", None),
+    "number": ("choice", {"new", "reserved", "specific", "port"}),
+    "sim": ("sim_kind", {"physical", "esim"}),
+}
+
+
+def unsaved(answers: dict, step_key: str, values: Mapping, prices: list[PriceItem], contract: Contract | None) -> dict:
+    """The answers with a step's price-relevant value as the buyer has it chosen now, before saving
+    (the running order summary follows the options). A value that is not one of the step's options,
+    or a code the price list does not have, changes nothing."""
+    field, allowed = PRICED_FIELDS.get(step_key, (None, None))
+    value = values.get(field) if field else None
+    if not isinstance(value, str):
+        return answers
+    known = find(prices, step_key, value) is not None if allowed is None else value in allowed
+    if not known or (value == "bound" and contract is None):
+        return answers
+    return {**answers, step_key: {**answers.get(step_key, {}), field: value}}

@@ -6,6 +6,8 @@ so back and forward move between steps; without JavaScript the same forms post n
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -16,8 +18,9 @@ from .clock import now
 from .context import StepContext
 from .db import as_int
 from .effects import HOLDING_CHOICES
-from .forms import KIND
-from .fragments import current_url, page_or_fragment
+from .forms import KIND, SaveForm
+from .fragments import current_url, is_fragment_request, page_or_fragment
+from .i18n import day
 from .inputs import register_converters
 from .models import Draft, Sim, Subscription
 from .orders import as_formdata, bind_form
@@ -104,6 +107,8 @@ def render(step, ctx, status=200, push=False, **extra):
         if status == 200 and form.errors:  # decorate checked a field (the Number step's search text)
             status = 422
     shown = orders.shown_fields(step, form) if form is not None else set()
+    if not step.final and not extra.get("stale"):
+        extra["summary"] = order_summary(step, ctx, request.form)
     failed = status in (409, 422)
     page_title = _("%(step)s – New subscription", step=step.title)
     if failed:
@@ -264,10 +269,47 @@ def conflict(step, ctx):
     return render(step, ctx, 409, form=None, stale=True)
 
 
-def render_review(step, ctx):
+def order_summary(step, ctx, values) -> pricing.Quote:
+    """ "Your order" beside a step: the saved answers with the price-relevant option the buyer has
+    chosen on this step now (posted, or sent by htmx when it changed), priced from the price list."""
+    shown = replace(ctx, answers=pricing.unsaved(ctx.answers, step.key, values, ctx.prices(), ctx.contract))
+    return pricing.quote(shown.prices(), ctx.contract, shown.answers, ctx.today)
+
+
+@bp.route(f"{ORDERS}/<draft:draft_id>/<step_key>/summary")
+@requires("account")
+def summary(draft_id, step_key):
+    """The order summary of a step with the options it shows now, for htmx to swap in when one changes
+    (the query holds the step's own fields only). It only reads; without htmx it is the step itself."""
+    draft, held = open_draft(draft_id)
+    step = BY_KEY.get(step_key)
+    if step is None or step.final:
+        abort(404)
+    if not is_fragment_request() or draft.status == "submitted":
+        return redirect(step_url(draft, step.key), 303)
+    quote = order_summary(step, context(draft, held), request.args)
+    return render_template("wizard/order_summary.html", summary=quote, draft=draft, step=step)
+
+
+def render_review(step, ctx, status=200, save_form=None):
+    """Check your answers: every answer, the itemised price and, for a bound order, the binding period
+    to accept before Save."""
     rows = review.rows(ctx)
     quote = pricing.quote(ctx.prices(), ctx.contract, ctx.answers, ctx.today)
-    return render(step, ctx, rows=rows, quote=quote, form=None, push=True)
+    save_form = save_form or SaveForm(formdata=None, meta={"csrf": False})
+    if quote.binding_ends_on:
+        save_form.accept_binding.label.text = _(
+            "I accept the binding period until %(date)s", date=day(quote.binding_ends_on)
+        )
+    return render(step, ctx, status, rows=rows, quote=quote, save_form=save_form, form=None, push=status == 200)
+
+
+def unaccepted_binding(ctx) -> SaveForm | None:
+    """Save's form with its error when the order binds the buyer to the contract and the binding
+    period was not accepted; None when the order may be bought."""
+    form = SaveForm(meta={"csrf": False})
+    bound = pricing.quote(ctx.prices(), ctx.contract, ctx.answers, ctx.today).binding_ends_on is not None
+    return form if bound and not form.validate() else None
 
 
 @bp.route(f"{ORDERS}/<draft:draft_id>/save", methods=["POST"])
@@ -279,6 +321,9 @@ def save_order(draft_id):
         ctx = context(draft, held)
         if not flow.first_incomplete(STEPS, ctx.answers).final:
             return redirect(url_for("wizard.orders.resume", draft_id=draft.id), 303)
+        refused = unaccepted_binding(ctx)
+        if refused is not None:  # the answers stay as they are: the same page again, with the error
+            return render_review(BY_KEY["review"], ctx, 422, save_form=refused)
         result = orders.place(ctx, current_user, as_int(request.form.get("version")))
         if isinstance(result, orders.Problem) and result.step == orders.STALE:
             requestlog.event("order.conflict", draft=draft.id, sent=request.form.get("version"))
@@ -291,6 +336,7 @@ def save_order(draft_id):
             "order.placed",
             draft=draft.id,
             subscription=result.id,
+            order=result.order.reference if result.order else None,
             organisation=draft.organisation_id,
             buyer=current_user.id,
         )
@@ -305,7 +351,7 @@ def done(draft_id):
     found = db.session().execute(
         select(Subscription, Sim)
         .outerjoin(Sim, Sim.subscription_id == Subscription.id)
-        .options(joinedload(Subscription.number), joinedload(Subscription.user))
+        .options(joinedload(Subscription.number), joinedload(Subscription.user), joinedload(Subscription.order))
         .where(Subscription.draft_id == draft.id)
     ).first() or abort(404)
     rows = review.rows(context(draft, held))
