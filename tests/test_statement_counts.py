@@ -14,23 +14,25 @@ from tests.wizard_client import Buyer
 # (method, last part of the URL, statements): the requests of a purchase in the order a browser sends them.
 MOBILE_PURCHASE = [
     ("POST", "orders", 3),  # login, how many orders the buyer has open, INSERT the draft
-    ("GET", "price_basis", 1),  # login with organisation, contract, draft and held number: one statement
+    # login with organisation, contract, draft and held number: one statement; the price list (every
+    # step shows "Your order" beside it, priced from the price list: one more statement on each step's GET)
+    ("GET", "price_basis", 2),
     ("POST", "price_basis", 2),  # login, UPDATE the draft
     ("GET", "call_rate", 2),  # login, the price list
     ("POST", "call_rate", 3),  # login, the price list, UPDATE
     ("GET", "data_package", 2),
     ("POST", "data_package", 3),
-    ("GET", "number", 2),  # login, the organisation's reserved numbers
+    ("GET", "number", 3),  # login, the organisation's reserved numbers, the price list
     # login, lock the organisation's holds, hold the first free number while the organisation has room
     # (one UPDATE … RETURNING), UPDATE the draft
     ("POST", "number", 4),
-    ("GET", "sim", 1),
+    ("GET", "sim", 2),
     ("POST", "sim", 2),
-    ("GET", "pbx", 1),
+    ("GET", "pbx", 2),
     ("POST", "pbx", 2),
-    ("GET", "user", 2),  # login, the organisation's users
+    ("GET", "user", 3),  # login, the organisation's users, the price list
     ("POST", "user", 3),
-    ("GET", "top_up", 1),
+    ("GET", "top_up", 2),
     ("POST", "top_up", 2),
     ("GET", "review", 3),  # login, the price list, the chosen user
     ("POST", "save", 8),  # login, close the draft, re-check (prices, users), assign the number, 3 INSERTs
@@ -61,7 +63,7 @@ def recorded(app):
     counter.close()
 
 
-def test_a_whole_mobile_purchase_takes_50_statements_and_no_step_more_than_5(recorded, query):
+def test_a_whole_mobile_purchase_takes_56_statements_and_no_step_more_than_6(recorded, query):
     buyer, log = recorded
     buyer.start("mobile")
     anna = user_id(query, "anna@nordlys.test")
@@ -82,12 +84,12 @@ def test_a_whole_mobile_purchase_takes_50_statements_and_no_step_more_than_5(rec
 
     purchase = log[1:]  # from the POST that starts the order (the first GET is the Subs page)
     assert [(method, what, stats.n_statements) for method, what, stats in purchase] == MOBILE_PURCHASE
-    assert sum(stats.n_statements for _, _, stats in purchase) == 50
+    assert sum(stats.n_statements for _, _, stats in purchase) == 56
     steps = [
         purchase[i][2].n_statements + purchase[i + 1][2].n_statements  # a step's POST and the GET it leads to
         for i in range(2, 17, 2)
     ]
-    assert max(steps) == 5
+    assert max(steps) == 6  # e.g. the Number step's POST (4), then the SIM step's GET with its order summary (2)
 
 
 def test_no_get_opens_a_transaction(recorded):
@@ -106,3 +108,16 @@ def test_no_get_opens_a_transaction(recorded):
         )
     posts = [stats for method, _, stats in log if method == "POST"]
     assert all(stats.in_transaction_after for stats in posts)  # the counter does see transactions
+
+
+def test_the_order_summary_of_a_changed_option_reads_two_statements_in_no_transaction(recorded):
+    """htmx asks for "Your order" when an option changes: the login and the price list, nothing written."""
+    buyer, log = recorded
+    buyer.start("mobile")
+    buyer.answer("price_basis", {"basis": "bound"})
+    buyer.answer("call_rate", {"code": "rate-fixed"})
+    response = buyer.get(buyer.step_url("data_package/summary?code=data-20"), headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    method, what, stats = log[-1]
+    assert (method, what, stats.n_statements) == ("GET", "summary", 2)
+    assert stats.sent_begins == [] and stats.in_transaction_after == []
