@@ -25,6 +25,8 @@ from . import (
     errors,
     i18n,
     identity,
+    mail,
+    queue,
     requestlog,
     security,
     step_view,
@@ -59,6 +61,8 @@ def create_app(test_config=None, instance_path=None) -> Flask:
     limiter.init_app(app)
     i18n.init_app(app)
     templating.init_app(app)
+    mail.init_app(app)
+    queue.init_app(app)
     app.extensions["wizard"] = Mode(hosted=False)
     app.register_blueprint(blueprint(standalone=True))
     app.context_processor(templating.wizard_context)
@@ -101,6 +105,8 @@ def mount(
     os.makedirs(app.instance_path, exist_ok=True)
     db.init_app(app, url)
     i18n.init_app(app)
+    mail.init_app(app)  # the host's Flask-Mailman if it has one
+    queue.init_app(app)
     app.extensions["wizard"] = Mode(hosted=True, identify=identity, base_template=base_template, site_name=site_name)
     bp = blueprint(standalone=False)
     _protect_forms(app, bp)

@@ -1,6 +1,7 @@
 """Operator commands: `flask --app app init-db | seed-demo | create-user | purge-drafts |
-import-porting-register | port-status | embed-origins`."""
+import-porting-register | port-status | embed-origins | mail-worker`."""
 
+import logging
 from pathlib import Path
 
 import click
@@ -11,7 +12,7 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from . import clock, db, drafts, embedding, migrate, porting
+from . import clock, db, drafts, embedding, migrate, porting, queue
 from .emails import EmailAddressError, normalise_email
 from .models import Organisation, User
 from .passwords import MAX_LENGTH, MIN_LENGTH, hash_password, password_problem
@@ -244,6 +245,30 @@ def embed_origins_command(org_number, origins, clear):
         click.echo(_("EMBEDDING is off on this server: no site frames the wizard until it is on."))
 
 
+@click.command("mail-worker")
+@click.option("--workers", type=click.IntRange(1, 32), default=2, show_default=True, help="Threads sending mail.")
+@click.option("--once", is_flag=True, help="Send what is due now, then stop (e.g. from cron).")
+@with_appcontext
+def mail_worker_command(workers, once):
+    """Deliver the outbox: the job queue's consumer (Huey), until stopped with Ctrl-C or SIGTERM.
+
+    Run one or more on any host that shares QUEUE_URL (Redis) and DATABASE_URL; each message is still
+    sent once. On the default SQLite queue, `flask run` delivers mail itself and needs none.
+    """
+    if once:
+        results = [queue.deliver_now(message_id) for message_id in queue.requeue_due(enqueue=False)]
+        sent = results.count("sent")
+        click.echo(ngettext("Sent %(num)s message.", "Sent %(num)s messages.", sent))
+        if len(results) > sent:
+            click.echo(_("%(num)s could not be sent now and will be tried again.", num=len(results) - sent))
+        return
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    huey = queue.of().huey
+    click.echo(_("Delivering mail from %(queue)s with %(num)s workers.", queue=type(huey).__name__, num=workers))
+    huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+
+
 def init_app(app, group: str | None = None) -> None:
     """The commands on `flask`, or mounted in a host app under `flask <group>` (beside the host's own)."""
     target = app.cli
@@ -258,5 +283,6 @@ def init_app(app, group: str | None = None) -> None:
         import_porting_register_command,
         port_status_command,
         embed_origins_command,
+        mail_worker_command,
     ):
         target.add_command(command)

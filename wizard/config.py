@@ -24,6 +24,15 @@ ENV_SETTINGS: dict[str, Callable[[str], Any]] = {
     "PROXY_FIX_X_HOST": int,
     "PROXY_FIX_X_PORT": int,
     "PROXY_FIX_X_PREFIX": int,
+    "MAIL_SERVER": lambda v: v.strip() or None,
+    "MAIL_PORT": int,
+    "MAIL_USE_TLS": lambda v: v.lower() in {"1", "true", "yes"},
+    "MAIL_USE_SSL": lambda v: v.lower() in {"1", "true", "yes"},
+    "MAIL_USERNAME": str,
+    "MAIL_PASSWORD": str,
+    "MAIL_DEFAULT_SENDER": str,
+    "QUEUE_URL": lambda v: v.strip() or None,
+    "QUEUE_IN_PROCESS": lambda v: None if v.lower() == "auto" else v.lower() in {"1", "true", "yes"},
 }
 
 
@@ -75,6 +84,27 @@ class Defaults:
     PROXY_FIX_X_HOST = 0
     PROXY_FIX_X_PORT = 0
     PROXY_FIX_X_PREFIX = 0
+    # E-mail (Flask-Mailman): order confirmations and eSIM links, written to the outbox with the order
+    # and delivered by the queue (wizard/outbox.py, wizard/queue.py). Without MAIL_SERVER, each message
+    # is written as an .eml file under instance/mail/ instead.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False  # STARTTLS (usually port 587)
+    MAIL_USE_SSL = False  # TLS from the start (usually port 465)
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "Nordic Business Telephony <noreply@example-operator.test>"
+    MAIL_TIMEOUT = 30  # seconds for the SMTP server to answer; below MAIL_LEASE_SECONDS
+    MAIL_LEASE_SECONDS = 120  # a claimed message another worker may take over after this (a crashed worker's)
+    MAIL_RETRY_SECONDS = 60  # the first retry after a failed attempt; each next one waits twice as long ...
+    MAIL_RETRY_MAX_SECONDS = 3600  # ... but never longer than this
+    MAIL_MAX_ATTEMPTS = 10  # then the message is marked failed and logged (about 9 hours of retries)
+    # The job queue (Huey) that delivers the outbox: None is a SQLite file in the instance folder (one
+    # host); redis://host:6379/0 shares it between hosts, each running `flask mail-worker`.
+    QUEUE_URL: str | None = None
+    # The development server (`flask run`, `make run`) delivers mail itself, in a thread of its own:
+    # None decides so (never under TESTING); True or False forces it either way.
+    QUEUE_IN_PROCESS: bool | None = None
 
 
 def load(app, test_config=None):

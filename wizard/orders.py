@@ -5,18 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import current_app
-from flask_babel import gettext
+from flask import current_app, url_for
+from flask_babel import force_locale, get_locale, gettext
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from . import flow, numbers, pricing
+from . import flow, mail, numbers, outbox, pricing, queue, review
 from .context import StepContext
 from .db import changed
 from .effects import HOLDING_CHOICES
-from .models import AuditEvent, Draft, MexPair, PhoneNumber, Sim, Subscription, User
+from .models import AuditEvent, Draft, MexPair, Order, OutboxMessage, PhoneNumber, Sim, Subscription, User
 from .sim import activation_code, grouped
 from .steps import STEPS
 
@@ -111,7 +111,7 @@ def place(ctx: StepContext, buyer: User, checked_version: int | None) -> Subscri
         sess.rollback()
         return problem
     try:
-        subscription = _buy(ctx, buyer)
+        subscription, messages = _buy(ctx, buyer)
         sess.commit()
     except IntegrityError:
         sess.rollback()
@@ -119,7 +119,14 @@ def place(ctx: StepContext, buyer: User, checked_version: int | None) -> Subscri
     except _Taken as taken:
         sess.rollback()
         return Problem(taken.step, {taken.field: [taken.message]})
+    queue.of().enqueue(m.id for m in messages)  # after the commit: a worker must find the rows
     return subscription
+
+
+def reference(year: int, order_id: int) -> str:
+    """The order's reference as people read it out: NB-2026-000123 (the Stockholm year it was placed,
+    the order's id). Unique because the id is; six digits sort and look alike until the millionth."""
+    return f"NB-{year}-{order_id:06d}"
 
 
 class _Taken(Exception):
@@ -128,8 +135,12 @@ class _Taken(Exception):
         self.step, self.field, self.message = step, field, message
 
 
-def _buy(ctx: StepContext, buyer: User) -> Subscription:
+def _buy(ctx: StepContext, buyer: User) -> tuple[Subscription, list[OutboxMessage]]:
     sess, draft, a, org = ctx.sess, ctx.draft, ctx.answers, ctx.org
+    order = Order(organisation_id=org.id, draft_id=draft.id, buyer_id=buyer.id, created_at=ctx.now)
+    sess.add(order)
+    sess.flush()  # its id makes the reference
+    order.reference = reference(ctx.today.year, order.id)
     kind = a["type"]["kind"]
     pbx = a["pbx"]["mode"] == "pbx"
     user_id = int(a["user"]["user_id"])
@@ -146,6 +157,7 @@ def _buy(ctx: StepContext, buyer: User) -> Subscription:
     subscription = Subscription(
         organisation_id=org.id,
         draft_id=draft.id,
+        order_id=order.id,
         kind=kind,
         price_basis=basis,
         call_rate_id=call_rate.id,
@@ -163,6 +175,7 @@ def _buy(ctx: StepContext, buyer: User) -> Subscription:
         created_by_id=buyer.id,
         created_at=ctx.now,
     )
+    subscription.order = order
     sess.add(subscription)
     sess.flush()
     if kind == "mobile":
@@ -192,11 +205,43 @@ def _buy(ctx: StepContext, buyer: User) -> Subscription:
             action="subscription.purchased",
             subject=f"subscription:{subscription.id}",
             created_at=ctx.now,
-            data={"draft": draft.id, "number": e164, "kind": kind, "basis": basis},
+            data={"draft": draft.id, "number": e164, "kind": kind, "basis": basis, "order": order.reference},
         )
     )
+    messages = _messages(ctx, buyer, order, subscription, quote)
     sess.flush()
-    return subscription
+    return subscription, messages
+
+
+def _messages(
+    ctx: StepContext, buyer: User, order: Order, subscription: Subscription, quote: pricing.Quote
+) -> list[OutboxMessage]:
+    """The e-mails about this order, into the outbox with it: a confirmation to the buyer and, for an
+    eSIM, the link to its page to the person who will use it. Each in its reader's language: the one
+    they chose (users.locale), else the language the buyer is using now."""
+    speaking = str(get_locale())
+    user = ctx.sess.get(User, subscription.user_id)
+    assert user is not None, "recheck() read the organisation's users a moment ago"
+    esim = ctx.answers.get("sim", {}).get("sim_kind") == "esim"
+    esim_url = url_for("wizard.subscriptions.esim", subscription_id=subscription.id, _external=True) if esim else None
+    about = {
+        "order": order,
+        "subscription": subscription,
+        "organisation": ctx.org,
+        "buyer": buyer,
+        "user": user,
+        "number": ctx.answers["number"]["e164"],
+        "esim_url": esim_url,
+    }
+    written = []
+    for kind, reader in [("order_confirmation", buyer), ("esim_ready", user)]:
+        if kind == "esim_ready" and not (esim and user.id != buyer.id):
+            continue  # the buyer's own eSIM link is in their confirmation
+        locale = reader.locale or speaking
+        with force_locale(locale):
+            rendered = mail.render(kind, rows=review.rows(ctx), lines=quote.lines, **about)
+        written.append(outbox.add(ctx.sess, ctx.org.id, order.id, kind, reader.email, locale, rendered, ctx.now))
+    return written
 
 
 def _number(ctx: StepContext, kind: str, user_id: int, pbx: bool) -> int:

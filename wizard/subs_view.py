@@ -10,7 +10,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from . import db, drafts, numbers, review
 from .forms import KIND, SubsSearchForm
 from .fragments import current_url, page_or_fragment
-from .models import Draft, PhoneNumber, Sim, Subscription, User
+from .models import Draft, Order, PhoneNumber, Sim, Subscription, User
 from .paging import Page, paginate
 from .permissions import requires
 from .visitor import current_user
@@ -27,19 +27,26 @@ def index():
 
 
 def subscription_search(organisation_id: int, text: str):
-    """The organisation's subscriptions, newest first, with number, user and SIM; those whose number
-    contains the typed digits, or whose user's name or email contains the text."""
+    """The organisation's subscriptions, newest first, with number, user, SIM and order; those whose
+    number contains the typed digits, or whose user's name or email or order reference contains the text."""
     query = (
         select(Subscription, Sim)
         .join(Subscription.number)
         .join(Subscription.user)
         .outerjoin(Sim, Sim.subscription_id == Subscription.id)
-        .options(contains_eager(Subscription.number), contains_eager(Subscription.user))
+        .outerjoin(Subscription.order)
+        .options(
+            contains_eager(Subscription.number), contains_eager(Subscription.user), contains_eager(Subscription.order)
+        )
         .where(Subscription.organisation_id == organisation_id)
     )
     text = text.strip()
     if text:
-        matches = [User.name.icontains(text, autoescape=True), User.email.icontains(text, autoescape=True)]
+        matches = [
+            User.name.icontains(text, autoescape=True),
+            User.email.icontains(text, autoescape=True),
+            Order.reference.icontains(text, autoescape=True),
+        ]
         digits = numbers.digits_to_find(text)
         if digits:
             matches.append(PhoneNumber.e164.contains(digits))
