@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from tests.test_browser import (  # noqa: F401  (fixtures are used by name)
     MEX_LABEL,
+    accept_binding,
     choose,
     chromium,
     console,
@@ -115,6 +116,7 @@ def test_every_page_and_step_with_javascript_has_no_serious_axe_violations(live_
     page.get_by_label("Yes").check()
     save_and_continue(page, "Check your answers")
     auditor.check(page, "check your answers")
+    accept_binding(page)
     page.get_by_role("button", name="Save").click()
     expect(heading(page, "Subscription ordered")).to_be_visible()
     auditor.check(page, "done")
@@ -211,6 +213,8 @@ def test_a_whole_purchase_with_the_keyboard_alone(live_server, page):
     page.keyboard.press("ArrowDown")
     expect(page.locator("select")).not_to_have_value("")
     press_continue(page, "Check your answers")
+    tab_to(page, "input[name=accept_binding]")  # the first price basis was Bound: accept its binding period
+    page.keyboard.press("Space")
     tab_to(page, "form[action$='/save'] button")
     page.keyboard.press("Enter")
     expect(heading(page, "Subscription ordered")).to_be_visible()

@@ -275,6 +275,11 @@ def reveal_without_js(page):
     assert response.request.method == "POST" and page.url == url
 
 
+def accept_binding(page):
+    """Tick Check your answers' "I accept the binding period until …" (a bound order needs it to Save)."""
+    page.get_by_label(re.compile(r"^I accept the binding period until ")).check()
+
+
 def subscription_rows(page):
     return page.locator("section[aria-labelledby='subs-heading'] tbody tr")
 
@@ -329,6 +334,7 @@ def test_mobile_purchase_with_javascript(live_server, page):
 
     expect(page.locator("dl.summary").first).to_contain_text("Anna Berg")
     expect(page.locator("dl.summary").first).to_contain_text(f"MEX with {ANNA_FIXED}")
+    accept_binding(page)
     page.get_by_role("button", name="Save", exact=True).click()
     expect(heading(page, "Subscription ordered")).to_be_visible()
     assert page.url.endswith("/done")
@@ -377,6 +383,7 @@ def test_mobile_purchase_without_javascript(live_server, nojs_page):
     continue_without_js(page, "review", "Check your answers")
 
     expect(page.locator("dl.summary").first).to_contain_text(f"MEX with {ANNA_FIXED}")
+    accept_binding(page)
     page.get_by_role("button", name="Save", exact=True).click()
     expect(heading(page, "Subscription ordered")).to_be_visible()
     assert page.url.endswith("/done")
@@ -579,6 +586,7 @@ def test_screenshots_of_every_step(live_server, new_context, console):
         shot(phone, f"phone-{key}")
 
     page.goto(f"{order}/review")
+    accept_binding(page)
     page.get_by_role("button", name="Save", exact=True).click()
     expect(heading(page, "Subscription ordered")).to_be_visible()
     shot(page, "desktop-10-done")

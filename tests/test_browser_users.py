@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from tests.test_browser import (  # noqa: F401  (fixtures are used by name)
     PHONE,
+    accept_binding,
     assert_same_document,
     choose,
     chromium,
@@ -62,6 +63,7 @@ def buy_pbx_mobile_for_anna(page):
     next_step(page, "Top-up")
     page.get_by_label("No", exact=True).check()
     next_step(page, "Check your answers")
+    accept_binding(page)
     page.get_by_role("button", name="Save", exact=True).click()
     expect(heading(page, "Subscription ordered")).to_be_visible()
 

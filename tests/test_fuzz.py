@@ -274,12 +274,22 @@ TARGETS = [
     Target("step.query.return", "GET", f"{ORDER}/top_up", "return", "query", valid="review"),
     Target("step.query.recheck", "GET", f"{ORDER}/number", "recheck", "query", valid="1"),
     Target("step.path.step_key", "GET", f"{ORDER}/{{value}}", where="path", valid="number"),
+    # The order summary htmx asks for when an option changes (without htmx: the step itself, 303).
+    Target("summary.query.code", "GET", f"{ORDER}/data_package/summary", "code", "query", valid="data-20", expect=303),
     Target("order.path.draft_id", "GET", f"{SUBS}/orders/{{value}}", where="path", valid="{draft}", expect=302),
     Target(
         "discard.path.draft_id", "POST", f"{SUBS}/orders/{{value}}/discard", where="path", valid="{draft}", expect=303
     ),
     # Save and Discard, each of an order of its own (their valid value buys or discards it).
-    Target("save.version", "POST", f"{SUBS}/orders/{{other}}/save", "version", valid="{other_version}", expect=303),
+    Target(
+        "save.version",
+        "POST",
+        f"{SUBS}/orders/{{other}}/save",
+        "version",
+        base=(("accept_binding", "y"),),  # a bound order: its binding period accepted
+        valid="{other_version}",
+        expect=303,
+    ),
     Target("discard.version", "POST", f"{SUBS}/orders/{{third}}/discard", "version", valid="3", expect=303),
     # Starting an order: the Add buttons and a deep link (its page, and its Start button).
     Target("start.kind", "POST", f"{SUBS}/orders", "kind", valid="mobile", expect=303),

@@ -144,6 +144,7 @@ def test_every_page_and_step_in_swedish(live_server, new_context, console):
     page.locator("input[name=top_up][value=yes]").check()
     submit(page, "review")
     reader.check("kontrollera")
+    page.locator("input[name=accept_binding]").check()  # bound: the binding period accepted
     page.locator("form[action$='/save'] button[type=submit]").click()
     expect(page.locator("a[href$='/esim']")).to_be_visible()
     reader.check("klart")
