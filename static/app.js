@@ -5,6 +5,12 @@
 
   var lastFocusedId = null;
   var lastMethod = null;
+  var lastTotals = null;
+
+  function totals() {
+    var summary = document.getElementById("order-summary");
+    return summary ? summary.getAttribute("data-announce") : null;
+  }
 
   function focusable(el) {
     if (!el.hasAttribute("tabindex")) el.setAttribute("tabindex", "-1");
@@ -27,6 +33,7 @@
   // Remember where focus was, so a swap that only reveals fields can put it back.
   document.addEventListener("htmx:before:swap", function (event) {
     if (isSummarySwap(event)) return;
+    lastTotals = totals();
     lastFocusedId = document.activeElement ? document.activeElement.id : null;
     var ctx = event.detail && event.detail.ctx;
     lastMethod = ctx && ctx.request ? String(ctx.request.method).toUpperCase() : null;
@@ -34,16 +41,17 @@
 
   document.addEventListener("htmx:after:swap", function (event) {
     if (isSummarySwap(event)) {
-      var summary = document.getElementById("order-summary");
-      if (summary) announce(summary.getAttribute("data-announce"));
+      announce(totals());
       return;
     }
     var step = document.getElementById("step");
     if (!step) return;
     if (step.hasAttribute("data-keep-focus")) {
-      // Fields were revealed: focus stays where the user is (the swap replaced that element).
+      // Fields were revealed: focus stays where the user is (the swap replaced that element), and
+      // a price the chosen option changed (a chosen number, a SIM card) is said as the summary's is.
       var again = lastFocusedId && document.getElementById(lastFocusedId);
       if (again && document.activeElement !== again) again.focus();
+      if (totals() !== lastTotals) announce(totals());
       return;
     }
     var summary = step.querySelector(".error-summary");

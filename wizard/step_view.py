@@ -108,7 +108,7 @@ def render(step, ctx, status=200, push=False, **extra):
             status = 422
     shown = orders.shown_fields(step, form) if form is not None else set()
     if not step.final and not extra.get("stale"):
-        extra["summary"] = order_summary(step, ctx, request.form)
+        extra.update(summary=order_summary(step, ctx, request.form), priced=pricing.PRICED_FIELDS)
     failed = status in (409, 422)
     page_title = _("%(step)s – New subscription", step=step.title)
     if failed:
@@ -285,10 +285,12 @@ def summary(draft_id, step_key):
     step = BY_KEY.get(step_key)
     if step is None or step.final:
         abort(404)
-    if not is_fragment_request() or draft.status == "submitted":
+    if not is_fragment_request():
         return redirect(step_url(draft, step.key), 303)
     quote = order_summary(step, context(draft, held), request.args)
-    return render_template("wizard/order_summary.html", summary=quote, draft=draft, step=step)
+    return render_template(
+        "wizard/order_summary.html", summary=quote, draft=draft, step=step, priced=pricing.PRICED_FIELDS
+    )
 
 
 def render_review(step, ctx, status=200, save_form=None):
