@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from tests.conftest import TEST_CONFIG
 from tests.pages import page, parse
 from tests.test_wizard_journeys import VALID_ICC, user_id, walk
-from wizard import create_app, db, mail, outbox, queue
+from wizard import create_app, db, outbox, queue
 from wizard.models import Order, OutboxMessage, Sim, Subscription, User
 from wizard.seed import seed_demo
 
@@ -286,10 +286,12 @@ def pending_message(app, recipient="anna@nordlys.test") -> int:
     with app.app_context():
         sess = db.session()
         org_id = sess.scalar(select(User.organisation_id).where(User.email == recipient))
-        rendered = mail.Rendered("Your order", "Thank you.\n", "<p>Thank you.</p>\n")
-        message = outbox.add(sess, org_id, None, "order_confirmation", recipient, "en", rendered, app.config["CLOCK"]())
+        letter = outbox.Letter(
+            "order_confirmation", recipient, "en", "Your order", "Thank you.\n", "<p>Thank you.</p>\n"
+        )
+        (message_id,) = outbox.add(sess, org_id, None, [letter], app.config["CLOCK"]())
         sess.commit()
-        return message.id
+        return message_id
 
 
 def test_a_claim_is_the_workers_alone_until_its_lease_runs_out(app, query, smtp, clock):

@@ -16,7 +16,7 @@ from . import flow, mail, numbers, outbox, pricing, queue, review
 from .context import StepContext
 from .db import changed
 from .effects import HOLDING_CHOICES
-from .models import AuditEvent, Draft, MexPair, Order, OutboxMessage, PhoneNumber, Sim, Subscription, User
+from .models import AuditEvent, Draft, MexPair, Order, PhoneNumber, Sim, Subscription, User
 from .sim import activation_code, grouped
 from .steps import STEPS
 
@@ -119,7 +119,7 @@ def place(ctx: StepContext, buyer: User, checked_version: int | None) -> Subscri
     except _Taken as taken:
         sess.rollback()
         return Problem(taken.step, {taken.field: [taken.message]})
-    queue.of().enqueue(m.id for m in messages)  # after the commit: a worker must find the rows
+    queue.of().enqueue(messages)  # after the commit: a worker must find the rows
     return subscription
 
 
@@ -135,7 +135,7 @@ class _Taken(Exception):
         self.step, self.field, self.message = step, field, message
 
 
-def _buy(ctx: StepContext, buyer: User) -> tuple[Subscription, list[OutboxMessage]]:
+def _buy(ctx: StepContext, buyer: User) -> tuple[Subscription, list[int]]:
     sess, draft, a, org = ctx.sess, ctx.draft, ctx.answers, ctx.org
     order = Order(organisation_id=org.id, draft_id=draft.id, buyer_id=buyer.id, created_at=ctx.now)
     sess.add(order)
@@ -215,13 +215,13 @@ def _buy(ctx: StepContext, buyer: User) -> tuple[Subscription, list[OutboxMessag
 
 def _messages(
     ctx: StepContext, buyer: User, order: Order, subscription: Subscription, quote: pricing.Quote
-) -> list[OutboxMessage]:
+) -> list[int]:
     """The e-mails about this order, into the outbox with it: a confirmation to the buyer and, for an
     eSIM, the link to its page to the person who will use it. Each in its reader's language: the one
     they chose (users.locale), else the language the buyer is using now."""
     speaking = str(get_locale())
-    user = ctx.sess.get(User, subscription.user_id)
-    assert user is not None, "recheck() read the organisation's users a moment ago"
+    # Read here (one statement), and held: the answers' descriptions below find the user in the session.
+    user = ctx.sess.scalars(select(User).where(User.id == subscription.user_id)).one()
     esim = ctx.answers.get("sim", {}).get("sim_kind") == "esim"
     esim_url = url_for("wizard.subscriptions.esim", subscription_id=subscription.id, _external=True) if esim else None
     about = {
@@ -233,15 +233,16 @@ def _messages(
         "number": ctx.answers["number"]["e164"],
         "esim_url": esim_url,
     }
-    written = []
-    for kind, reader in [("order_confirmation", buyer), ("esim_ready", user)]:
-        if kind == "esim_ready" and not (esim and user.id != buyer.id):
-            continue  # the buyer's own eSIM link is in their confirmation
+    readers = [("order_confirmation", buyer)]
+    if esim and user.id != buyer.id:  # the buyer's own eSIM link is in their confirmation
+        readers.append(("esim_ready", user))
+    letters = []
+    for kind, reader in readers:
         locale = reader.locale or speaking
         with force_locale(locale):
             rendered = mail.render(kind, rows=review.rows(ctx), lines=quote.lines, **about)
-        written.append(outbox.add(ctx.sess, ctx.org.id, order.id, kind, reader.email, locale, rendered, ctx.now))
-    return written
+        letters.append(outbox.Letter(kind, reader.email, locale, rendered.subject, rendered.text, rendered.html))
+    return outbox.add(ctx.sess, ctx.org.id, order.id, letters, ctx.now)
 
 
 def _number(ctx: StepContext, kind: str, user_id: int, pbx: bool) -> int:

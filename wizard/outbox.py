@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from .db import changed
@@ -49,33 +49,40 @@ class Policy:
 Sender = Callable[[OutboxMessage], None]  # sends one message now, or raises
 
 
-def add(
-    sess: Session,
-    organisation_id: int,
-    order_id: int | None,
-    kind: str,
-    recipient: str,
-    locale: str,
-    rendered,
-    now: datetime,
-) -> OutboxMessage:
-    """Write one message to send (in the caller's transaction): `rendered` has subject, text and html."""
-    message = OutboxMessage(
-        organisation_id=organisation_id,
-        order_id=order_id,
-        kind=kind,
-        recipient=recipient,
-        locale=locale,
-        subject=rendered.subject,
-        text_body=rendered.text,
-        html_body=rendered.html,
-        status="pending",
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-    )
-    sess.add(message)
-    return message
+@dataclass(frozen=True)
+class Letter:
+    """One message to write: why, to whom, in which language, and its text as rendered (wizard/mail.py)."""
+
+    kind: str
+    recipient: str
+    locale: str
+    subject: str
+    text: str
+    html: str
+
+
+def add(sess: Session, organisation_id: int, order_id: int | None, letters: list[Letter], now: datetime) -> list[int]:
+    """Write messages to send, in the caller's transaction: one INSERT however many (their ids)."""
+    if not letters:
+        return []
+    rows = [
+        {
+            "organisation_id": organisation_id,
+            "order_id": order_id,
+            "kind": letter.kind,
+            "recipient": letter.recipient,
+            "locale": letter.locale,
+            "subject": letter.subject,
+            "text_body": letter.text,
+            "html_body": letter.html,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for letter in letters
+    ]
+    return list(sess.scalars(insert(OutboxMessage).returning(OutboxMessage.id), rows))
 
 
 def _claimable(now: datetime):
