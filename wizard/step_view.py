@@ -270,7 +270,7 @@ def conflict(step, ctx):
 
 
 def order_summary(step, ctx, values) -> pricing.Quote:
-    """ "Your order" beside a step: the saved answers with the price-relevant option the buyer has
+    """The order summary beside a step: the saved answers with the price-relevant option the buyer has
     chosen on this step now (posted, or sent by htmx when it changed), priced from the price list."""
     shown = replace(ctx, answers=pricing.unsaved(ctx.answers, step.key, values, ctx.prices(), ctx.contract))
     return pricing.quote(shown.prices(), ctx.contract, shown.answers, ctx.today)
@@ -298,7 +298,8 @@ def render_review(step, ctx, status=200, save_form=None):
     to accept before Save."""
     rows = review.rows(ctx)
     quote = pricing.quote(ctx.prices(), ctx.contract, ctx.answers, ctx.today)
-    save_form = save_form or SaveForm(formdata=None, meta={"csrf": False})
+    if save_form is None:
+        save_form = SaveForm(formdata=None, meta={"csrf": False})
     if quote.binding_ends_on:
         save_form.accept_binding.label.text = _(
             "I accept the binding period until %(date)s", date=day(quote.binding_ends_on)
