@@ -10,18 +10,21 @@ from __future__ import annotations
 import email
 import email.policy
 import logging
+import os
 import re
 import socket
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
-from tests.conftest import TEST_CONFIG
+from tests.conftest import IN_CI, TEST_CONFIG
 from tests.pages import page, parse
 from tests.test_wizard_journeys import VALID_ICC, user_id, walk
+from tests.wizard_client import Buyer
 from wizard import create_app, db, outbox, queue
 from wizard.models import Order, OutboxMessage, Sim, Subscription, User
 from wizard.seed import seed_demo
@@ -356,16 +359,44 @@ def test_the_development_server_delivers_mail_in_a_thread_of_its_own(app, buyer_
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_without_a_mail_server_messages_are_eml_files_in_the_instance_folder(database_url, tmp_path, buyer_as):
-    app = make_app(database_url, tmp_path / "instance")
-    from tests.wizard_client import Buyer
+def test_with_a_redis_queue_a_purchase_is_delivered_from_redis(database_url, tmp_path, smtp):
+    """QUEUE_URL=redis://…: the queue several hosts share (each running `flask mail-worker`)."""
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.exceptions.ConnectionError as exc:
+        if IN_CI:
+            pytest.fail(f"Redis is required under CI=true but unreachable at {url}: {exc}")
+        pytest.skip(f"Redis not reachable at {url}")
+    app = make_app(database_url, tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, QUEUE_URL=url)
+    huey = queue.of(app).huey
+    assert type(huey).__name__ == "RedisHuey"
+    huey.flush()
+    try:
+        b = Buyer(app.test_client())
+        assert b.login("buyer@nordlys.test", "demo-buyer-pw").status_code == 302
+        buy(b, lambda fn: run_in(app, fn))
+        assert huey.pending_count() == 1
+        assert run_queue(app) == 1
+        assert [m["X-Envelope-To"] for m in smtp.inbox.messages] == ["buyer@nordlys.test"]
+    finally:
+        huey.flush()
+        app.extensions["db_engine"].dispose()
 
+
+def run_in(app, fn):
+    with app.app_context():
+        return fn(db.session())
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_without_a_mail_server_messages_are_eml_files_in_the_instance_folder(database_url, tmp_path):
+    app = make_app(database_url, tmp_path / "instance")
     buyer = Buyer(app.test_client())
     assert buyer.login("buyer@nordlys.test", "demo-buyer-pw").status_code == 302
 
     def query(fn):
-        with app.app_context():
-            return fn(db.session())
+        return run_in(app, fn)
 
     buy(buyer, query)
     run_queue(app)

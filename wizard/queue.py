@@ -18,6 +18,7 @@ from flask import Flask, current_app, request
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.api import Huey
 from huey.consumer import Consumer
+from redis import ConnectionPool
 from sqlalchemy import select
 
 from . import clock, db, mail, outbox
@@ -108,7 +109,10 @@ def storage(app: Flask) -> Huey:
     if url is None:
         return SqliteHuey(NAME, filename=os.path.join(app.instance_path, "queue.sqlite3"), results=False)
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey(NAME, url=url, results=False)
+        # A Redis that does not answer must not hold a buyer's Save for long: the enqueue gives up (the
+        # minute's requeue finds the message) rather than wait for the operating system's timeout.
+        pool = ConnectionPool.from_url(url, socket_connect_timeout=2)
+        return RedisHuey(NAME, connection_pool=pool, results=False)
     if url == "memory://":
         return MemoryHuey(NAME, results=False)
     raise RuntimeError(f"QUEUE_URL {url!r} is not a queue: use redis://host:6379/0, or leave it unset for SQLite.")
