@@ -265,7 +265,14 @@ def mail_worker_command(workers, once):
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     huey = queue.of().huey
-    click.echo(_("Delivering mail from %(queue)s with %(num)s workers.", queue=type(huey).__name__, num=workers))
+    click.echo(
+        ngettext(
+            "Delivering mail from %(queue)s with %(num)s worker.",
+            "Delivering mail from %(queue)s with %(num)s workers.",
+            workers,
+            queue=type(huey).__name__,
+        )
+    )
     huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
 
 
