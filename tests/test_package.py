@@ -20,14 +20,14 @@ RENDER = textwrap.dedent(
 
     app = create_app()
     client = app.test_client()
+    swedish = client.get("/login", headers={"Accept-Language": "sv"})
+    assert b'<html lang="sv">' in swedish.data and "Logga in".encode() in swedish.data, swedish.data[:300]
     login = client.get("/login")
     assert login.status_code == 200 and b'name="password"' in login.data, login.status_code
     token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', login.data).group(1).decode()
     client.post("/login", data={"csrf_token": token, "email": "buyer@nordlys.test", "password": "demo-buyer-pw"})
     subs = client.get("/settings/account/subs")
     assert subs.status_code == 200 and b"Nordlys AB" in subs.data, subs.status_code
-    swedish = client.get("/login", headers={"Accept-Language": "sv"})
-    assert b'<html lang="sv">' in swedish.data and "Logga in".encode() in swedish.data, swedish.data[:300]
     htmx = client.get("/static/htmx-4.0.1.min.js")
     assert htmx.status_code == 200 and len(htmx.data) > 10_000
     print("served from", wizard.__file__)
