@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 import phonenumbers
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -156,13 +157,18 @@ class _PriceChoiceForm(StepForm):
     @classmethod
     def describe(cls, ctx, stored):
         item = pricing.find(ctx.prices(), cls.category, stored.get("code"))
-        return f"{localised(item, 'name')}, {money(item.monthly_ore)} {_l('per month')}" if item else ""
+        if item is None:
+            return ""
+        return f"{localised(item, 'name')}, " + gettext("%(price)s per month", price=money(item.monthly_ore))
 
     def prepare(self, ctx):
         found = pricing.of(ctx.prices(), self.category)
         self.code.choices = options([(i.code, localised(i, "name")) for i in found])
         self.hints = {
-            "code": {i.code: f"{money(i.monthly_ore)} {_l('per month')} · {localised(i, 'description')}" for i in found}
+            "code": {
+                i.code: gettext("%(price)s per month", price=money(i.monthly_ore)) + f" · {localised(i, 'description')}"
+                for i in found
+            }
         }
 
 
