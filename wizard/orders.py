@@ -205,7 +205,15 @@ def _buy(ctx: StepContext, buyer: User) -> tuple[Subscription, list[int]]:
             action="subscription.purchased",
             subject=f"subscription:{subscription.id}",
             created_at=ctx.now,
-            data={"draft": draft.id, "number": e164, "kind": kind, "basis": basis, "order": order.reference},
+            data={
+                "draft": draft.id,
+                "number": e164,
+                "kind": kind,
+                "basis": basis,
+                "order": order.reference,
+                # Save refuses a bound order until the buyer ticks "I accept the binding period until ...".
+                "binding_accepted_until": quote.binding_ends_on.isoformat() if quote.binding_ends_on else None,
+            },
         )
     )
     messages = _messages(ctx, buyer, order, subscription, quote)
