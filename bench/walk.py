@@ -266,7 +266,9 @@ class Walker:
         else:
             raise WalkError("no Check your answers page after many steps")
         save = StepRecord("save")
-        reply = self._expect(self.t.request("POST", path_of(save_form.action), fill(save_form, {})), (303,), "save")
+        reply = self._expect(
+            self.t.request("POST", path_of(save_form.action), fill(save_form, {"accept_binding": True})), (303,), "save"
+        )  # a bound order is bought only with its binding period accepted
         save.posts.append(reply)
         if not path_of(reply.location).endswith("/done"):
             raise WalkError(f"save went to {reply.location}")
