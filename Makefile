@@ -20,7 +20,7 @@ run: $(VENV)/.installed instance/config.py $(COMPILED)
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-test browser-deps $(COMPILED)
-	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist load $(PYTEST_ARGS)
 
 # Configured in pyproject.toml: [tool.ruff], [tool.importlinter] (the layer contracts), [tool.mypy].
 lint: $(VENV)/.installed-lint
