@@ -85,6 +85,12 @@ def pick(page, selector: str):
     expect(page.locator("#step[data-stale]")).to_have_count(0)
 
 
+def choose_user(page, name: str):
+    """Pick the user whose option ("Name (email)") holds `name`, whatever the page's language."""
+    select = page.locator("select[name=user_id]")
+    select.select_option(label=select.locator("option", has_text=name).first.text_content().strip())
+
+
 def log_in(page, base: str, who: str = "owner"):
     email, password = DEMO[who]
     page.goto(f"{base}/login")
@@ -134,8 +140,7 @@ def test_every_page_and_step_in_swedish(live_server, new_context, console):
     reader.check("vaxel")
     page.locator("input[name=mex]").check()
     submit(page, "user")
-    select = page.locator("select[name=user_id]")
-    select.select_option(label=select.locator("option", has_text="Anna Berg").first.text_content().strip())
+    choose_user(page, "Anna Berg")
     expect(page.locator("input[name=mex_partner]").first).to_be_visible()
     reader.check("anvandare")
     page.locator("input[name=mex_partner]").first.check()
@@ -164,8 +169,7 @@ def test_every_page_and_step_in_swedish(live_server, new_context, console):
     reader.check("fast-vaxel")
     page.locator("input[name=mode][value=independent]").check()
     submit(page, "user")
-    select = page.locator("select[name=user_id]")
-    select.select_option(label=select.locator("option", has_text="Erik Lund").first.text_content().strip())
+    choose_user(page, "Erik Lund")
     submit(page, "review")
     reader.check("fast-kontrollera")
     page.goto(page.url.rsplit("/", 1)[0] + "/discard")

@@ -23,9 +23,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from . import mex, numbers, porting, pricing
 from .context import StepContext
 from .db import as_int
-from .i18n import day, localised, money
+from .i18n import day, money
 from .inputs import MAX_PAGE, NoControlCharacters, WholeNumberField
 from .models import PhoneNumber, Sim, Subscription, User
+from .pricing import localised
 from .sim import IccError, clean_icc, grouped
 from .templating import unbroken
 

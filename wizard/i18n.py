@@ -56,12 +56,6 @@ def language_name(code: str) -> str:
     return name[:1].upper() + name[1:]
 
 
-def localised(item, field: str) -> str:
-    """A catalogue item's text (e.g. a price item's name) in the request's language, else English."""
-    text = (item.translations or {}).get(str(get_locale()), {}).get(field)
-    return text or getattr(item, field)
-
-
 CODE_THEN_DIGIT = re.compile(r"^([A-Z]{3})(\d)")
 
 

@@ -171,7 +171,7 @@ class PriceItem(Base):
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(String(300), default="")
     # The name and description in other languages than English, e.g. {"sv": {"name": ..., "description": ...}}
-    # (i18n.localised picks the visitor's; a missing one falls back to the English columns).
+    # (pricing.localised picks the visitor's; a missing one falls back to the English columns).
     translations: Mapped[dict | None] = mapped_column(JSON)
     monthly_ore: Mapped[int] = mapped_column(Integer)  # prices in öre (1/100 SEK)
     one_off_ore: Mapped[int] = mapped_column(Integer, default=0)

@@ -52,16 +52,15 @@ class Line(NamedTuple):
     @property
     def label(self) -> str:
         """The item's name in the language of the moment (read when shown: a page, an e-mail)."""
-        return _in_language(self.item, "name")
+        return localised(self.item, "name")
 
     @property
     def description(self) -> str:
-        return _in_language(self.item, "description")
+        return localised(self.item, "description")
 
 
-def _in_language(item: PriceItem, field: str) -> str:
-    """A price item's text in the current language, else English (i18n.localised, which a domain
-    module may not import: it sits in the web layer)."""
+def localised(item: PriceItem, field: str) -> str:
+    """A price item's text (its name or description) in the current language, else English."""
     text = (item.translations or {}).get(str(get_locale()), {}).get(field)
     return text or getattr(item, field)
 

@@ -23,11 +23,11 @@ from .clock import now
 from .db import INTEGER_MAX, as_int
 from .forms import BASIS, KIND, SearchForm
 from .fragments import current_url, page_or_fragment
-from .i18n import localised
 from .inputs import has_control
 from .models import MexPair, Organisation, PhoneNumber, PriceItem, Subscription, User
 from .paging import Page, paginate
 from .permissions import requires, scoped_get
+from .pricing import localised
 from .templating import unbroken
 from .visitor import current_user
 
