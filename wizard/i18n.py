@@ -1,5 +1,6 @@
 """The language of a request, the wizard's message catalogue, and Babel-formatted money and dates."""
 
+import functools
 import os
 import re
 from datetime import date, datetime
@@ -50,6 +51,7 @@ def chosen_language() -> str | None:
     return saved or session.get(LANGUAGE_KEY)
 
 
+@functools.cache
 def language_name(code: str) -> str:
     """A language's name in itself, e.g. 'Svenska', from Babel's locale data."""
     name = Locale.parse(code).get_display_name(code) or code
