@@ -154,3 +154,28 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", focusErrors);
   else focusErrors();
 })();
+
+// Follow-up questions (GOV.UK's conditional reveal): every follow-up block is in the page, shown
+// without JavaScript with a line saying when it applies; here each is shown only while the radio
+// that names it (data-controls) is chosen. The server ignores the fields of an option not chosen.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  function sync() {
+    document.querySelectorAll("input[type=radio][data-controls]").forEach(function (radio) {
+      var block = document.getElementById(radio.getAttribute("data-controls"));
+      if (!block) return;
+      radio.setAttribute("aria-controls", block.id);
+      radio.setAttribute("aria-expanded", radio.checked ? "true" : "false");
+      block.hidden = !radio.checked;
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.type === "radio") sync();
+  });
+  document.addEventListener("htmx:after:swap", sync);
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", sync);
+  else sync();
+})();

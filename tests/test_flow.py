@@ -81,16 +81,44 @@ def test_answering_the_same_value_again_drops_nothing():
 
 
 @pytest.mark.parametrize(
-    ("pbx", "user_in", "user_out"),
+    ("pbx", "kept"),
     [
-        ({"mode": "pbx", "mex": True}, {"user_id": "1", "mex_partner": "9"}, {"user_id": "1", "mex_partner": "9"}),
-        ({"mode": "pbx", "mex": False}, {"user_id": "1", "mex_partner": "9"}, {"user_id": "1"}),
-        ({"mode": "independent"}, {"user_id": "1", "mex_partner": "9"}, {"user_id": "1"}),
+        ({"mode": "pbx", "mex": True}, True),
+        ({"mode": "pbx", "mex": False}, False),
+        ({"mode": "independent"}, False),
     ],
 )
-def test_mex_partner_is_kept_only_while_mex_is_on(pbx, user_in, user_out):
-    result, _ = flow.prune(STEPS, {**FIXED, "pbx": pbx, "user": user_in})
-    assert result["user"] == user_out
+def test_mex_pairing_is_a_step_only_while_mex_is_on(pbx, kept):
+    answers = {**FIXED, "pbx": pbx, "user": {"user_id": "1"}, "mex": {"mex_partner": "9"}}
+    result, _ = flow.prune(STEPS, answers)
+    assert ("mex" in keys(flow.path(STEPS, answers))) is kept
+    assert ("mex" in result) is kept
+    assert result["user"] == {"user_id": "1"}
+
+
+def test_choosing_another_user_asks_for_the_mex_pairing_again():
+    answers = {**FIXED, "pbx": {"mode": "pbx", "mex": True}, "user": {"user_id": "1"}, "mex": {"mex_partner": "9"}}
+    result, dropped = flow.answer(STEPS, answers, "user", {"user_id": "2"})
+    assert "mex" not in result and keys(dropped) == ["mex"]
+    answered = {**{s.key: {} for s in flow.path(STEPS, result) if s.key not in result}, **result}
+    del answered["mex"]
+    assert flow.first_incomplete(STEPS, answered).key == "mex"
+
+
+def test_porting_details_are_a_step_only_when_moving_a_number():
+    ported = {**MOBILE, "number": {"choice": "port"}, "porting": {"port_number": "+46701112233"}}
+    assert keys(flow.path(STEPS, ported))[4:7] == ["number", "porting", "sim"]
+    result, dropped = flow.answer(STEPS, ported, "number", {"choice": "new"})
+    assert "porting" not in result and keys(dropped) == ["porting"]
+    assert "porting" not in keys(flow.path(STEPS, result))
+
+
+def test_previous_step_follows_the_route():
+    assert flow.previous_step(STEPS, MOBILE, "type") is None
+    assert flow.previous_step(STEPS, MOBILE, "number").key == "data_package"
+    assert flow.previous_step(STEPS, FIXED, "number").key == "call_rate"
+    ported = {**MOBILE, "number": {"choice": "port"}}
+    assert flow.previous_step(STEPS, ported, "sim").key == "porting"
 
 
 def test_turning_pbx_off_clears_mex():
@@ -106,7 +134,7 @@ def test_turning_pbx_off_clears_mex():
         ("new", set()),
         ("reserved", {"reserved_number"}),
         ("specific", {"search", "match", "specific_number"}),
-        ("port", {"port_number", "port_operator", "port_date", "port_owner"}),
+        ("port", set()),
     ],
 )
 def test_number_choice_reveals_its_fields(choice, shown):

@@ -51,7 +51,8 @@ def test_mobile_physical_sim_new_number_pbx_mex_with_anna(buyer_as, query):
             ("number", {"choice": "new"}),
             ("sim", {"sim_kind": "physical", "icc": "8946 0712 3456 7890 1230"}),
             ("pbx", {"mode": "pbx", "mex": "y"}),
-            ("user", {"user_id": anna, "mex_partner": number_id(query, "+46812345670")}),
+            ("user", {"user_id": anna}),
+            ("mex", {"mex_partner": number_id(query, "+46812345670")}),
             ("top_up", {"top_up": "yes"}),
         ],
     )
@@ -80,6 +81,97 @@ def test_mobile_physical_sim_new_number_pbx_mex_with_anna(buyer_as, query):
     query(check)
 
 
+def route_on_page(html: str) -> list[str]:
+    """The steps the progress list names, by the step addresses it links to or marks as current."""
+    nav = html[html.index('class="progress"') : html.index("</nav>", html.index('class="progress"'))]
+    return re.findall(r'<li class="[^"]*"', nav)
+
+
+def test_no_javascript_ported_mobile_with_a_physical_sim_takes_one_post_per_step(buyer_as, query):
+    """Every follow-up question is in the page from the start: choosing "port", then the porting
+    details, then "physical SIM" with its card number, each go in the one post of their step."""
+    b = buyer_as("buyer")
+    b.start("mobile")
+    porting_day = earliest_porting_date("mobile", clock.today())
+    steps = [
+        ("price_basis", {"basis": "unbound"}),
+        ("call_rate", {"code": "rate-variable"}),
+        ("data_package", {"code": "data-5"}),
+        ("number", {"choice": "port"}),
+        (
+            "porting",
+            {
+                "port_number": "070-111 22 33",
+                "port_operator": "Telia",
+                "port_owner": "other",
+                "port_owner_org_number": "5560360793",
+                "port_date": porting_day.isoformat(),
+            },
+        ),
+        ("sim", {"sim_kind": "physical", "icc": VALID_ICC}),
+        ("pbx", {"mode": "independent"}),
+        ("user", {"user_id": user_id(query, "erik@nordlys.test")}),
+        ("top_up", {"top_up": "no"}),
+    ]
+    walk(b, steps)
+    review = b.get(b.step_url("review")).get_data(as_text=True)
+    assert len(route_on_page(review)) == 1 + len(steps) + 1  # the type (answered at the start) and this page
+    assert b.save().status_code == 303
+    assert b.posts == [key for key, _data in steps]  # one POST per step, nothing re-posted
+
+    def check(s):
+        sub = s.scalar(select(Subscription))
+        assert sub.number.e164 == "+46701112233" and sub.porting_status == "submitted"
+        assert sub.porting_date == porting_day and sub.binding_ends_on is None
+        assert s.scalar(select(Sim.icc)) == VALID_ICC
+
+    query(check)
+
+
+def test_no_javascript_fixed_pbx_with_mex_takes_one_post_per_step(buyer_as, query):
+    """MEX turned on in the PBX step's one post; the user, then which of their numbers to pair with."""
+    b = buyer_as("owner")
+    anna = user_id(query, "anna@nordlys.test")
+    b.start("mobile")  # first a PBX mobile for Anna, for the fixed number to pair with
+    walk(
+        b,
+        [
+            ("price_basis", {"basis": "unbound"}),
+            ("call_rate", {"code": "rate-fixed"}),
+            ("data_package", {"code": "data-5"}),
+            ("number", {"choice": "new"}),
+            ("sim", {"sim_kind": "esim"}),
+            ("pbx", {"mode": "pbx"}),
+            ("user", {"user_id": anna}),
+            ("top_up", {"top_up": "no"}),
+        ],
+    )
+    assert b.save().status_code == 303
+    mobile = str(query(lambda s: s.scalar(select(Subscription.number_id))))
+    b.posts.clear()
+    b.start("fixed")
+    steps = [
+        ("price_basis", {"basis": "unbound"}),
+        ("call_rate", {"code": "rate-fixed"}),
+        ("number", {"choice": "new"}),
+        ("pbx", {"mode": "pbx", "mex": "y"}),
+        ("user", {"user_id": anna}),
+        ("mex", {"mex_partner": mobile}),
+    ]
+    walk(b, steps)
+    review = b.get(b.step_url("review")).get_data(as_text=True)
+    assert len(route_on_page(review)) == 1 + len(steps) + 1
+    assert b.save().status_code == 303
+    assert b.posts == [key for key, _data in steps]
+
+    def check(s):
+        pair = s.scalar(select(MexPair))
+        fixed = s.scalar(select(Subscription).where(Subscription.kind == "fixed"))
+        assert pair.mobile_number_id == int(mobile) and pair.fixed_number_id == fixed.number_id
+
+    query(check)
+
+
 def test_mobile_esim_with_a_ported_number(buyer_as, query):
     b = buyer_as("buyer")
     b.start("mobile")
@@ -90,10 +182,10 @@ def test_mobile_esim_with_a_ported_number(buyer_as, query):
             ("price_basis", {"basis": "unbound"}),
             ("call_rate", {"code": "rate-variable"}),
             ("data_package", {"code": "data-5"}),
+            ("number", {"choice": "port"}),
             (
-                "number",
+                "porting",
                 {
-                    "choice": "port",
                     "port_number": "070-111 22 33",
                     "port_operator": "Telia",
                     "port_owner": "ours",

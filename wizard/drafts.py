@@ -59,19 +59,28 @@ def expired(draft: Draft) -> bool:
     return draft.status == "open" and draft.updated_at < _cutoff()
 
 
-def save_answers(sess: Session, draft: Draft, answers: dict, expected_version: int, now: datetime) -> int:
-    """Store answers only if nobody saved since `expected_version`; returns the new version."""
+_UNCHANGED: dict = {}
+
+
+def save_answers(
+    sess: Session, draft: Draft, answers: dict, expected_version: int, now: datetime, prefill: dict | None = _UNCHANGED
+) -> int:
+    """Store answers (and, when given, the per-step starting values) only if nobody saved since
+    `expected_version`; returns the new version."""
+    values: dict = {"answers": answers, "version": expected_version + 1, "updated_at": now}
+    if prefill is not _UNCHANGED:
+        values["prefill"] = prefill
     result = changed(
         sess,
         update(Draft)
         .where(Draft.id == draft.id, Draft.version == expected_version, Draft.status == "open")
-        .values(answers=answers, version=expected_version + 1, updated_at=now)
+        .values(**values)
         .execution_options(synchronize_session=False),
     )
     if result != 1:
         raise StaleDraft(draft.id)
     # The row is written; keep the object in step without marking it changed (no second UPDATE).
-    for name, value in (("answers", answers), ("version", expected_version + 1), ("updated_at", now)):
+    for name, value in values.items():
         set_committed_value(draft, name, value)
     return draft.version
 

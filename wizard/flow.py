@@ -67,6 +67,13 @@ def next_step(steps: Sequence[Step], answers: Answers, key: str) -> Step:
     return route[min(index + 1, len(route) - 1)]
 
 
+def previous_step(steps: Sequence[Step], answers: Answers, key: str) -> Step | None:
+    """The step before `key` on the route (None for the first step)."""
+    keys = [s.key for s in path(steps, answers)]
+    index = keys.index(key) if key in keys else 0
+    return path(steps, answers)[index - 1] if index > 0 else None
+
+
 def visible_fields(step: Step, answers: Answers) -> set[str]:
     """The revealed fields of `step` whose condition holds."""
     return {name for name, shows in step.reveals.items() if shows(answers)}

@@ -46,6 +46,22 @@ class StepForm(FlaskForm):
     hints: dict[str, dict[str, Any]] = {}
     # Buttons that only show the step again (e.g. paging search results), never save it.
     redisplay_fields: tuple[str, ...] = ("_reveal",)
+    # Follow-up fields whose option is not chosen (set by orders.bind_form): every field is in the
+    # page, so the buyer sees them all without JavaScript, but these are neither validated nor stored.
+    ignored: frozenset[str] = frozenset()
+
+    def applies(self, name: str) -> bool:
+        """Whether this field is asked now (it exists and its option is chosen)."""
+        return name in self and name not in self.ignored
+
+    def validate(self, extra_validators=None) -> bool:
+        """Validate the fields that apply; those that do not keep no errors and are not read."""
+        every = self._fields
+        self._fields = type(every)((name, f) for name, f in every.items() if name not in self.ignored)
+        try:
+            return super().validate(extra_validators)
+        finally:
+            self._fields = every
 
     def prepare(self, ctx: StepContext) -> None:
         """Fill the choices validation needs (nothing by default)."""
@@ -55,7 +71,7 @@ class StepForm(FlaskForm):
 
     def values(self, ctx: StepContext) -> dict | None:
         """The values to store; None when a field error was added."""
-        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+        return {name: f.data for name, f in self._fields.items() if name != "csrf_token" and self.applies(name)}
 
     @classmethod
     def describe(cls, ctx: StepContext, stored: dict) -> str:
@@ -198,6 +214,9 @@ def operator_label(operator: str):
 
 
 class NumberForm(StepForm):
+    """Which number: a new one (held at once), a reserved one, one found by searching, or one to move
+    here (whose details are the Porting step's)."""
+
     choice = RadioField(
         _l("Which number?"), choices=options(NUMBER_CHOICES), validators=_required(_l("Choose how to get a number"))
     )
@@ -218,6 +237,82 @@ class NumberForm(StepForm):
     # Sent by the Previous/Next buttons (which only show the step again): a page out of range shows the first.
     results_page = WholeNumberField(default=1, validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])
     specific_number = RadioField(_l("Free numbers"), validate_choice=False)
+    redisplay_fields = ("_reveal", "results_page")
+
+    held = None
+    more_results = False
+    reserved: list[PhoneNumber] | None = None
+
+    def prepare(self, ctx):
+        self.ctx = ctx
+        if self.applies("reserved_number"):
+            self.fill_reserved(ctx)
+
+    def fill_reserved(self, ctx):
+        self.reserved = numbers.reserved_for(ctx.sess, ctx.org.id, ctx.kind)
+        self.reserved_number.choices = options([(str(n.id), numbers.national(n.e164)) for n in self.reserved])
+
+    def decorate(self, ctx):
+        chosen = ctx.answers.get("number", {})
+        if ctx.holding(as_int(chosen.get("number_id"))):
+            self.held = ctx.held
+        if self.reserved is None:
+            self.fill_reserved(ctx)
+        if not self.reserved:
+            self.hints = {"choice": {"reserved": _l("You have no reserved numbers of this kind")}}
+        # The search runs before the form is validated (Search and the pager only show the step
+        # again): its text and page are checked first, and a search that fails says so beside its field.
+        # Without a search text it lists the first free numbers, so a buyer without JavaScript can
+        # pick one in the same post that chooses "A specific number".
+        searchable = self.search.validate(self)
+        page = self.results_page.data
+        if self.results_page.process_errors or not (isinstance(page, int) and 1 <= page <= MAX_PAGE):
+            page = 1
+        found, self.more_results = (
+            numbers.search_free(
+                ctx.sess, ctx.kind, self.search.data or "", ctx.now, self.match.data or "anywhere", page
+            )
+            if searchable
+            else ([], False)
+        )
+        self.results_page.data = page
+        if self.held and chosen.get("choice") == "specific" and all(n.id != self.held.id for n in found):
+            found.insert(0, self.held)  # the buyer's own held number stays on offer
+        self.specific_number.choices = options([(str(n.id), numbers.national(n.e164)) for n in found])
+
+    @classmethod
+    def describe(cls, ctx, a):
+        label = dict(NUMBER_CHOICES).get(a.get("choice"), "")
+        return f"{unbroken(numbers.national(a['e164']))} ({label})" if a.get("e164") else str(label)
+
+    def validate_specific_number(self, field):
+        # Whether it is still free is settled when it is held (effects.settle), in the saving transaction.
+        if as_int(field.data) is None:
+            raise ValidationError(_l("Choose a number from the search results"))
+
+    def values(self, ctx):
+        choice = self.choice.data
+        if choice == "port":
+            return {"choice": choice}  # the number to move is the Porting step's answer
+        if choice == "reserved":
+            number = next(n for n in self.reserved or [] if str(n.id) == self.reserved_number.data)
+            return {"choice": choice, "number_id": str(number.id), "e164": number.e164}
+        if choice == "new":
+            previous = ctx.answers.get("number", {})
+            if previous.get("choice") == "new" and previous.get("number_id"):
+                return {"choice": "new", "number_id": previous["number_id"], "e164": previous.get("e164")}
+            return {"choice": "new"}  # effects.settle holds the next free number
+        return {
+            "choice": choice,
+            "number_id": str(as_int(self.specific_number.data)),
+            "search": self.search.data or "",
+            "match": self.match.data or "anywhere",
+        }
+
+
+class PortingForm(StepForm):
+    """The number to move here, from which operator, when, and who owns it today."""
+
     port_number = StringField(
         _l("Number to move"),
         validators=[DataRequired(_l("Enter the number to move")), NoControlCharacters(), Length(max=30)],
@@ -228,7 +323,6 @@ class NumberForm(StepForm):
         validators=[DataRequired(_l("Choose the current operator"))],
     )
     port_date = DateField(_l("Wanted porting date"), validators=[InputRequired(_l("Enter the wanted porting date"))])
-    redisplay_fields = ("_reveal", "results_page")
     port_owner = RadioField(
         _l("Who owns the number today?"),
         choices=options([("ours", _l("Our organisation")), ("other", _l("Another organisation"))]),
@@ -239,65 +333,22 @@ class NumberForm(StepForm):
         validators=[DataRequired(_l("Enter the organisation number")), NoControlCharacters(), Length(max=20)],
     )
 
-    held = None
-    more_results = False
-    reserved: list[PhoneNumber] | None = None
-
     def prepare(self, ctx):
         self.ctx = ctx
-        if "reserved_number" in self:
-            self.reserved = numbers.reserved_for(ctx.sess, ctx.org.id, ctx.kind)
-            self.reserved_number.choices = options([(str(n.id), numbers.national(n.e164)) for n in self.reserved])
-        if "port_date" in self:
-            self.earliest_port_date = porting.earliest_porting_date(ctx.kind or "mobile", ctx.today)
-
-    def decorate(self, ctx):
-        chosen = ctx.answers.get("number", {})
-        if ctx.holding(as_int(chosen.get("number_id"))):
-            self.held = ctx.held
-        if self.reserved is None:
-            self.reserved = numbers.reserved_for(ctx.sess, ctx.org.id, ctx.kind)
-        if not self.reserved:
-            self.hints = {"choice": {"reserved": _l("You have no reserved numbers of this kind")}}
-        if "specific_number" in self:
-            # The search runs before the form is validated (Search and the pager only show the step
-            # again): its text and page are checked first, and a search that fails says so beside its field.
-            searchable = self.search.validate(self)
-            page = self.results_page.data
-            if self.results_page.process_errors or not (isinstance(page, int) and 1 <= page <= MAX_PAGE):
-                page = 1
-            found, self.more_results = (
-                numbers.search_free(
-                    ctx.sess, ctx.kind, self.search.data or "", ctx.now, self.match.data or "anywhere", page
-                )
-                if searchable
-                else ([], False)
-            )
-            self.results_page.data = page
-            if self.held and all(n.id != self.held.id for n in found):
-                found.insert(0, self.held)  # the buyer's own held number stays on offer
-            self.specific_number.choices = options([(str(n.id), numbers.national(n.e164)) for n in found])
+        self.earliest_port_date = porting.earliest_porting_date(ctx.kind or "mobile", ctx.today)
 
     @classmethod
     def describe(cls, ctx, a):
-        label = dict(NUMBER_CHOICES).get(a.get("choice"), "")
-        text = f"{unbroken(numbers.national(a['e164']))} ({label})" if a.get("e164") else str(label)
-        if a.get("choice") == "port":
-            text += f" · {unbroken(numbers.international(a['e164']))} · " + str(
-                _l(
-                    "from %(operator)s on %(date)s",
-                    operator=operator_label(a["port_operator"]),
-                    date=day(date.fromisoformat(a["port_date"])),
-                )
+        text = f"{unbroken(numbers.national(a['e164']))} · " + str(
+            _l(
+                "from %(operator)s on %(date)s",
+                operator=operator_label(a["port_operator"]),
+                date=day(date.fromisoformat(a["port_date"])),
             )
-            if a.get("port_owner") == "other":
-                text += " · " + str(_l("owned by organisation %(number)s", number=a["port_owner_org_number"]))
+        )
+        if a.get("port_owner") == "other":
+            text += " · " + str(_l("owned by organisation %(number)s", number=a["port_owner_org_number"]))
         return text
-
-    def validate_specific_number(self, field):
-        # Whether it is still free is settled when it is held (effects.settle), in the saving transaction.
-        if as_int(field.data) is None:
-            raise ValidationError(_l("Choose a number from the search results"))
 
     def validate_port_owner_org_number(self, field):
         field.data = organisation_number(field.data)
@@ -350,32 +401,15 @@ class NumberForm(StepForm):
             )
 
     def values(self, ctx):
-        choice = self.choice.data
-        if choice == "port":
-            owner = {"port_owner": self.port_owner.data}
-            if self.port_owner.data == "other":
-                owner["port_owner_org_number"] = self.port_owner_org_number.data
-            return {
-                "choice": choice,
-                "e164": self.port_e164,
-                "port_number": self.port_e164,
-                "port_operator": self.port_operator.data,
-                "port_date": self.port_date.data.isoformat(),
-                **owner,
-            }
-        if choice == "reserved":
-            number = next(n for n in self.reserved or [] if str(n.id) == self.reserved_number.data)
-            return {"choice": choice, "number_id": str(number.id), "e164": number.e164}
-        if choice == "new":
-            previous = ctx.answers.get("number", {})
-            if previous.get("choice") == "new" and previous.get("number_id"):
-                return {"choice": "new", "number_id": previous["number_id"], "e164": previous.get("e164")}
-            return {"choice": "new"}  # effects.settle holds the next free number
+        owner = {"port_owner": self.port_owner.data}
+        if self.port_owner.data == "other":
+            owner["port_owner_org_number"] = self.port_owner_org_number.data
         return {
-            "choice": choice,
-            "number_id": str(as_int(self.specific_number.data)),
-            "search": self.search.data or "",
-            "match": self.match.data or "anywhere",
+            "e164": self.port_e164,
+            "port_number": self.port_e164,
+            "port_operator": self.port_operator.data,
+            "port_date": self.port_date.data.isoformat(),
+            **owner,
         }
 
 
@@ -480,7 +514,6 @@ class PbxForm(StepForm):
 
 class UserForm(StepForm):
     user_id = SelectField(_l("Who will use the number?"), validators=[DataRequired(_l("Choose a user"))])
-    mex_partner = RadioField(_l("Pair with which number (MEX)?"), validate_choice=False)
 
     def prepare(self, ctx):
         self.ctx = ctx
@@ -493,28 +526,20 @@ class UserForm(StepForm):
         self.user_id.choices = options(
             [("", _l("Choose a user"))] + [(i, f"{u.name} ({u.email})") for i, u in self.users.items()]
         )
-        if "mex_partner" not in self:
-            return
-        self.mex_partner.choices = []
-        user_id = as_int(self.user_id.data)
-        if ctx.kind and user_id is not None:
-            partners = mex.partner_candidates(ctx.sess, ctx.org.id, user_id, ctx.kind)
-            self.mex_partner.choices = options([(str(n.id), numbers.national(n.e164)) for n in partners])
 
     @classmethod
     def describe(cls, ctx, a):
         user = ctx.sess.get(User, int(a["user_id"]))
-        text = user.name if user else ""
-        if a.get("mex_partner"):
-            partner = ctx.sess.get(PhoneNumber, int(a["mex_partner"]))
-            text += " · " + str(_l("MEX with %(number)s", number=unbroken(numbers.national(partner.e164))))
-        return text
+        return user.name if user else ""
 
     def validate_user_id(self, field):
         user = self.users.get(field.data or "")  # the organisation's active users
         if user is None:
             raise ValidationError(_l("Choose a user of your organisation"))
-        if "mex_partner" in self._fields and not self.mex_partner.choices:
+        # With MEX on, the next step pairs this number with one of the user's: say now when there is none.
+        if mex.wanted(self.ctx.answers) and not mex.partner_candidates(
+            self.ctx.sess, self.ctx.org.id, user.id, self.ctx.kind
+        ):
             raise ValidationError(
                 _l(
                     "%(name)s has no PBX-integrated %(kind)s number to pair with. Choose another user, or go back and turn MEX off.",
@@ -523,11 +548,23 @@ class UserForm(StepForm):
                 )
             )
 
-    def validate_mex_partner(self, field):
-        if not field.choices:
-            return  # said beside the user: that user has nothing to pair with
-        if field.data not in {c.value for c in field.choices}:
-            raise ValidationError(_l("Choose the number to pair with"))
+
+class MexForm(StepForm):
+    """Which of the chosen user's numbers of the other kind this one is paired with (MEX)."""
+
+    mex_partner = RadioField(
+        _l("Pair with which number (MEX)?"), validators=_required(_l("Choose the number to pair with"))
+    )
+
+    def prepare(self, ctx):
+        user_id = as_int(ctx.answers.get("user", {}).get("user_id"))
+        partners = mex.partner_candidates(ctx.sess, ctx.org.id, user_id, ctx.kind) if ctx.kind and user_id else []
+        self.mex_partner.choices = options([(str(n.id), numbers.national(n.e164)) for n in partners])
+
+    @classmethod
+    def describe(cls, ctx, a):
+        partner = ctx.sess.get(PhoneNumber, int(a["mex_partner"]))
+        return str(_l("MEX with %(number)s", number=unbroken(numbers.national(partner.e164)))) if partner else ""
 
 
 class TopUpForm(StepForm):

@@ -25,6 +25,12 @@ def paired_ids(sess: Session, organisation_id: int) -> set[int]:
     return {i for row in rows for i in row}
 
 
+def wanted(answers) -> bool:
+    """Whether an order's answers ask for MEX: a PBX-integrated number with MEX turned on."""
+    pbx = answers.get("pbx", {})
+    return pbx.get("mode") == "pbx" and bool(pbx.get("mex"))
+
+
 def partner_candidates(sess: Session, organisation_id: int, user_id: int, kind: str) -> list[PhoneNumber]:
     """The user's PBX numbers of the other kind that are not paired yet: what a new `kind` number may pair with."""
     taken = paired_ids(sess, organisation_id)

@@ -30,20 +30,13 @@ class Problem:
 
 
 def bind_form(step, ctx: StepContext, formdata, csrf: bool = True):
-    """Build a step's form on formdata, remove the fields that are not revealed, then fill the
-    choices of those that are (so a step reads only what its shown fields need)."""
+    """Build a step's form on formdata, mark the follow-up fields whose option is not chosen as
+    ignored (they are shown, never validated or stored), then fill the choices validation needs."""
     form = step.form(formdata=formdata, meta={"csrf": csrf})
     current = {**ctx.answers, step.key: {n: f.data for n, f in form._fields.items()}}
-    for name in set(step.reveals) - flow.visible_fields(step, current):
-        if name in form:
-            del form[name]
+    form.ignored = frozenset(set(step.reveals) - flow.visible_fields(step, current))
     form.prepare(ctx)
     return form
-
-
-def shown_fields(step, form) -> set[str]:
-    """Revealed fields the buyer can see now: present in the form, and a radio group only with options."""
-    return {name for name in step.reveals if name in form and (form[name].type != "RadioField" or form[name].choices)}
 
 
 def as_formdata(values: dict) -> MultiDict:
@@ -59,6 +52,11 @@ def as_formdata(values: dict) -> MultiDict:
     if values.get("choice") in {"new", "specific", "reserved"}:
         data["specific_number"] = data["reserved_number"] = str(values.get("number_id", ""))
     return data
+
+
+def number_e164(answers: dict) -> str:
+    """The order's number: the one moved here (the Porting step's), else the one the Number step chose."""
+    return (answers["porting"] if answers["number"]["choice"] == "port" else answers["number"])["e164"]
 
 
 def recheck(ctx: StepContext) -> Problem | None:
@@ -145,7 +143,7 @@ def _buy(ctx: StepContext, buyer: User) -> tuple[Subscription, list[int]]:
     pbx = a["pbx"]["mode"] == "pbx"
     user_id = int(a["user"]["user_id"])
     number_id = _number(ctx, kind, user_id, pbx)
-    e164 = a["number"]["e164"]
+    e164 = number_e164(a)
     quote = pricing.quote(ctx.prices(), ctx.contract, a, ctx.today)
     basis = a["price_basis"]["basis"]
     call_rate = pricing.find(ctx.prices(), "call_rate", a["call_rate"]["code"])
@@ -171,7 +169,7 @@ def _buy(ctx: StepContext, buyer: User) -> tuple[Subscription, list[int]]:
         binding_ends_on=quote.binding_ends_on,
         status="pending_port" if porting else "active",
         porting_status="submitted" if porting else None,
-        porting_date=date.fromisoformat(a["number"]["port_date"]) if porting else None,
+        porting_date=date.fromisoformat(a["porting"]["port_date"]) if porting else None,
         created_by_id=buyer.id,
         created_at=ctx.now,
     )
@@ -191,7 +189,7 @@ def _buy(ctx: StepContext, buyer: User) -> tuple[Subscription, list[int]]:
             )
         )
     if pbx and a["pbx"].get("mex"):
-        partner_id = int(a["user"]["mex_partner"])
+        partner_id = int(a["mex"]["mex_partner"])
         ids = {kind: number_id, "fixed" if kind == "mobile" else "mobile": partner_id}
         sess.add(
             MexPair(
@@ -238,7 +236,7 @@ def _messages(
         "organisation": ctx.org,
         "buyer": buyer,
         "user": user,
-        "number": ctx.answers["number"]["e164"],
+        "number": number_e164(ctx.answers),
         "esim_url": esim_url,
     }
     readers = [("order_confirmation", buyer)]
@@ -258,7 +256,12 @@ def _number(ctx: StepContext, kind: str, user_id: int, pbx: bool) -> int:
     sess, a = ctx.sess, ctx.answers["number"]
     if a["choice"] == "port":
         number = PhoneNumber(
-            e164=a["e164"], kind=kind, status="assigned", organisation_id=ctx.org.id, user_id=user_id, pbx=pbx
+            e164=number_e164(ctx.answers),
+            kind=kind,
+            status="assigned",
+            organisation_id=ctx.org.id,
+            user_id=user_id,
+            pbx=pbx,
         )
         sess.add(number)
         sess.flush()

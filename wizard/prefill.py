@@ -157,6 +157,40 @@ def starting_values(draft: Draft, step_key: str) -> dict | None:
     return ((draft.prefill or {}).get(step_key) or {}).get("values") or None
 
 
+# What the buyer typed on a step and left with Back or "Save and finish later" before it was a valid
+# answer: kept beside the link's values (Draft.prefill[step]["typed"]) and shown when they return.
+TYPED_CHARS = 100  # the longest field (an organisation number, a search) is far shorter
+
+
+def typed(draft: Draft, step_key: str) -> MultiDict | None:
+    """What the buyer typed here and has not saved as an answer yet, as the post it came from."""
+    kept = ((draft.prefill or {}).get(step_key) or {}).get("typed")
+    return MultiDict([(name, value) for name, values in kept.items() for value in values]) if kept else None
+
+
+def with_typed(draft: Draft, step_key: str, form, posted: MultiDict) -> dict | None:
+    """Draft.prefill with this step's typed input replaced: the posted values of the form's own
+    fields that are not empty (control characters out, each cut to TYPED_CHARS). Empty input clears it."""
+    kept = {
+        name: [printable(v)[:TYPED_CHARS] for v in posted.getlist(name) if v.strip()]
+        for name in form._fields
+        if name != "csrf_token"
+    }
+    return replace_typed(draft, step_key, {name: values for name, values in kept.items() if values})
+
+
+def replace_typed(draft: Draft, step_key: str, kept: dict | None) -> dict | None:
+    """Draft.prefill with this step's typed input set to `kept` (None or empty: removed)."""
+    result = {key: dict(entry) for key, entry in (draft.prefill or {}).items()}
+    entry = result.setdefault(step_key, {})
+    entry.pop("typed", None)
+    if kept:
+        entry["typed"] = kept
+    if not entry:
+        del result[step_key]
+    return result or None
+
+
 def dropped_messages(draft: Draft, step_key: str) -> list[str]:
     """Why values a link gave for this step were not used."""
     return [message(entry) for entry in ((draft.prefill or {}).get(step_key) or {}).get("dropped", [])]

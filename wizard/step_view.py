@@ -106,13 +106,13 @@ def render(step, ctx, status=200, push=False, **extra):
         form.decorate(ctx)
         if status == 200 and form.errors:  # decorate checked a field (the Number step's search text)
             status = 422
-    shown = orders.shown_fields(step, form) if form is not None else set()
     if not step.final and not extra.get("stale"):
         extra.update(summary=order_summary(step, ctx, request.form), priced=pricing.PRICED_FIELDS)
     failed = status in (409, 422)
     page_title = _("%(step)s – New subscription", step=step.title)
     if failed:
         page_title = _("Error: %(title)s", title=page_title)
+    return_to = request.values.get("return", "")
     return page_or_fragment(
         "wizard/step.html",
         "step",
@@ -122,13 +122,34 @@ def render(step, ctx, status=200, push=False, **extra):
         ctx=ctx,
         draft=ctx.draft,
         route=route,
-        shown=shown,
         page_title=page_title,
         position=[s.key for s in route].index(step.key) + 1,
-        return_to=request.values.get("return", ""),
+        return_to=return_to,
+        back_url=back_url(ctx, step, return_to),
+        held_note=held_note(step, ctx, route),
         link_dropped=prefill.dropped_messages(ctx.draft, step.key) if step.key not in ctx.answers else [],
         **extra,
     )
+
+
+def back_url(ctx, step, return_to: str) -> str:
+    """Where Back goes: Check your answers when the buyer came from there, else the previous step on
+    the route (never the browser's history), else Subs."""
+    if return_to == "review" and flow.first_incomplete(STEPS, ctx.answers).final and not step.final:
+        return step_url(ctx.draft, "review")
+    before = flow.previous_step(STEPS, ctx.answers, step.key)
+    return step_url(ctx.draft, before.key) if before else url_for("wizard.subs.subs")
+
+
+def held_note(step, ctx, route):
+    """The number the order holds, to name with its expiry on the step right after the Number step
+    (where the buyer first learns which new number they got) and on Check your answers."""
+    keys = [s.key for s in route]
+    chosen = ctx.answers.get("number", {})
+    after_number = "number" in keys and keys.index(step.key) == keys.index("number") + 1
+    if chosen.get("choice") not in HOLDING_CHOICES or not (after_number or step.final):
+        return None
+    return ctx.held if ctx.held is not None and ctx.held.id == as_int(chosen.get("number_id")) else None
 
 
 @bp.route(f"{ORDERS}", methods=["POST"])
@@ -205,16 +226,18 @@ def step(draft_id, step_key):
     if not flow.can_visit(STEPS, ctx.answers, step.key):
         return redirect(step_url(draft, flow.first_incomplete(STEPS, ctx.answers).key), 303)
     if step.final:
-        return render_review(step, ctx)
+        return renew_hold(step, ctx) if request.method == "POST" else render_review(step, ctx)
     if request.method == "GET":
         return show(step, ctx)
     return save(step, ctx)
 
 
 def show(step, ctx):
-    """The step with its saved answers; after a failed Save (?recheck=1) with what no longer holds."""
+    """The step with its saved answers (or what the buyer typed and left unsaved); after a failed Save
+    (?recheck=1) with what no longer holds."""
+    typed = prefill.typed(ctx.draft, step.key)
     stored = ctx.answers.get(step.key) or prefill.starting_values(ctx.draft, step.key)
-    form = bind_form(step, ctx, as_formdata(stored) if stored else None)
+    form = bind_form(step, ctx, typed or (as_formdata(stored) if stored else None))
     status = 200
     if request.args.get("recheck"):
         problem = orders.recheck(ctx)
@@ -223,21 +246,36 @@ def show(step, ctx):
                 if name in form:
                     form[name].errors = list(errors)
             status = 422
-    return render(step, ctx, status, form=form, push=True)
+    return render(step, ctx, status, form=form, push=True, typed_kept=typed is not None)
+
+
+LEAVING = ("back", "later")  # the step's Back and "Save and finish later" buttons (name="_go")
 
 
 def save(step, ctx):
-    """Validate, then in one transaction settle the answers' side effects and write the draft once."""
+    """Validate, then in one transaction settle the answers' side effects and write the draft once.
+    Back and "Save and finish later" save the same way; when the answer is not valid yet they keep
+    what was typed instead (so nothing typed is lost) and leave without an error."""
     form = bind_form(step, ctx, request.form)
-    newly_revealed = orders.shown_fields(step, form) - set(request.form.getlist("_shown"))
-    if newly_revealed or any(name in request.form for name in form.redisplay_fields):
+    going = request.form.get("_go") if request.form.get("_go") in LEAVING else None
+    if any(name in request.form for name in form.redisplay_fields):
         return render(step, ctx, form=form, revealing=True)
     if not form.validate():
+        if going:
+            return keep_typed(step, ctx, form, going)
         return render(step, ctx, 422, form=form)
     answers, dropped = flow.answer(STEPS, ctx.answers, step.key, form.values(ctx))
+    kept = prefill.replace_typed(ctx.draft, step.key, None)
     try:
         answers = effects.settle(ctx, answers)
-        drafts.save_answers(ctx.sess, ctx.draft, answers, ctx.draft.version, ctx.now)
+        drafts.save_answers(
+            ctx.sess,
+            ctx.draft,
+            answers,
+            ctx.draft.version,
+            ctx.now,
+            **({"prefill": kept} if kept != ctx.draft.prefill else {}),
+        )
     except effects.NumberTaken as taken:
         ctx.sess.rollback()
         if taken.field not in form:  # the order's number went while this step was open: ask again
@@ -255,11 +293,39 @@ def save(step, ctx):
             ),
             "warning",
         )
+    ctx.answers = answers
+    if going:
+        return leave(step, ctx, going)
     following = flow.next_step(STEPS, answers, step.key)
     resume_at = flow.first_incomplete(STEPS, answers)
     if request.form.get("return") == "review" and resume_at.final:
         following = resume_at
     return redirect(step_url(ctx.draft, following.key), 303)
+
+
+def keep_typed(step, ctx, form, going):
+    """Back or "Save and finish later" on a step not yet answered validly: keep what was typed (one
+    conditional UPDATE, none when nothing changed), then leave as asked."""
+    kept = prefill.with_typed(ctx.draft, step.key, form, request.form)
+    if kept != ctx.draft.prefill:
+        try:
+            drafts.save_answers(ctx.sess, ctx.draft, ctx.draft.answers, ctx.draft.version, ctx.now, prefill=kept)
+        except drafts.StaleDraft:
+            return conflict(step, ctx)
+        ctx.sess.commit()
+    return leave(step, ctx, going)
+
+
+def leave(step, ctx, going):
+    """Back: the previous step (or Check your answers, when the buyer came from there). Later: Subs,
+    as a whole page (htmx is told to load it, not to swap it into the step)."""
+    if going == "back":
+        return redirect(back_url(ctx, step, request.form.get("return", "")), 303)
+    flash(_("Your order is saved. Finish it any time from Unfinished orders."), "success")
+    subs = url_for("wizard.subs.subs")
+    if is_fragment_request():
+        return current_app.response_class(status=200, headers={"HX-Redirect": subs})
+    return redirect(subs, 303)
 
 
 def conflict(step, ctx):
@@ -291,6 +357,22 @@ def summary(draft_id, step_key):
     return render_template(
         "wizard/order_summary.html", summary=quote, draft=draft, step=step, priced=pricing.PRICED_FIELDS
     )
+
+
+def renew_hold(step, ctx):
+    """Check your answers' "Hold it for me again": the hold that ran out is made again while the number
+    is free (effects.settle, the same as any save), then the page is shown anew."""
+    try:
+        answers = effects.settle(ctx, ctx.answers)
+        drafts.save_answers(ctx.sess, ctx.draft, answers, ctx.draft.version, ctx.now)
+    except effects.NumberTaken:
+        ctx.sess.rollback()
+        flash(_("That number was just taken. Choose another."), "warning")
+        return redirect(step_url(ctx.draft, "number"), 303)
+    except drafts.StaleDraft:
+        return conflict(step, ctx)
+    ctx.sess.commit()
+    return redirect(step_url(ctx.draft, step.key), 303)
 
 
 def render_review(step, ctx, status=200, save_form=None):

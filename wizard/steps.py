@@ -5,7 +5,7 @@ Adding a step is one row here, one form in forms.py and one template in template
 
 from flask_babel import lazy_gettext as _l
 
-from . import forms
+from . import forms, mex
 from .flow import Step
 
 
@@ -19,10 +19,6 @@ def is_mobile(answers) -> bool:
 
 def number_choice_is(choice):
     return lambda answers: _value("number", "choice")(answers) == choice
-
-
-def mex_on(answers) -> bool:
-    return _value("pbx", "mode")(answers) == "pbx" and bool(_value("pbx", "mex")(answers))
 
 
 STEPS = [
@@ -40,14 +36,16 @@ STEPS = [
             "search": number_choice_is("specific"),
             "match": number_choice_is("specific"),
             "specific_number": number_choice_is("specific"),
-            "port_number": number_choice_is("port"),
-            "port_operator": number_choice_is("port"),
-            "port_date": number_choice_is("port"),
-            "port_owner": number_choice_is("port"),
-            "port_owner_org_number": lambda a: (
-                number_choice_is("port")(a) and _value("number", "port_owner")(a) == "other"
-            ),
         },
+    ),
+    # Moving a number here asks four more questions: a page of its own, only on that route.
+    Step(
+        "porting",
+        _l("Porting details"),
+        forms.PortingForm,
+        applies=number_choice_is("port"),
+        depends_on=("type",),
+        reveals={"port_owner_org_number": lambda a: _value("porting", "port_owner")(a) == "other"},
     ),
     Step(
         "sim",
@@ -57,8 +55,10 @@ STEPS = [
         reveals={"icc": lambda a: _value("sim", "sim_kind")(a) == "physical"},
     ),
     Step("pbx", _l("PBX"), forms.PbxForm, reveals={"mex": lambda a: _value("pbx", "mode")(a) == "pbx"}),
-    # MEX switched on or off changes what the user step must ask (which number to pair with).
-    Step("user", _l("User"), forms.UserForm, depends_on=("type", "pbx"), reveals={"mex_partner": mex_on}),
+    # MEX switched on or off changes what the user step must check (that there is a number to pair with).
+    Step("user", _l("User"), forms.UserForm, depends_on=("type", "pbx")),
+    # Which of the chosen user's numbers to pair with: computed from the user, so a step after it.
+    Step("mex", _l("MEX pairing"), forms.MexForm, applies=mex.wanted, depends_on=("type", "pbx", "user")),
     Step("top_up", _l("Top-up"), forms.TopUpForm, applies=is_mobile),
     Step("review", _l("Check your answers"), final=True),
 ]
