@@ -19,12 +19,14 @@ def rows(ctx: StepContext) -> list[tuple]:
 
 
 def progress(draft: Draft) -> dict:
-    """How far an order got: steps done of the route, the resume step, what is still missing."""
-    route = [s for s in flow.path(STEPS, draft.answers) if not s.final]
-    done = [s for s in route if flow.is_complete(s, draft.answers)]
+    """How far an order got, counted as the wizard's "Step N of M": the resume step, its position on
+    the route (every applicable step, the first and Check your answers included) and the route's
+    length; and the steps still without an answer."""
+    route = flow.path(STEPS, draft.answers)
+    resume = flow.first_incomplete(STEPS, draft.answers)
     return {
-        "done": len(done),
+        "resume": resume,
+        "position": [s.key for s in route].index(resume.key) + 1,
         "total": len(route),
-        "resume": flow.first_incomplete(STEPS, draft.answers),
-        "missing": [s.title for s in route if not flow.is_complete(s, draft.answers)],
+        "missing": [s.title for s in route if not s.final and not flow.is_complete(s, draft.answers)],
     }
