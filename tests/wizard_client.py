@@ -46,9 +46,21 @@ class Buyer(Browser):
         html = page.get_data(as_text=True)
         form = form_html(html)
         names = set(INPUT_NAME.findall(form))
+        if set(data) - names and 'name="_reveal" value="search"' in form:
+            # What to pick is not listed yet (free numbers are looked up on demand): press Search first,
+            # with the choice and search text filled in, as a buyer without JavaScript does.
+            searched = self.post_step(key, self._filled(html, form, names, data, {"_reveal": "search"}))
+            assert searched.status_code == 200, (key, searched.status_code)
+            html = searched.get_data(as_text=True)
+            form = form_html(html)
+            names = set(INPUT_NAME.findall(form))
+        return self.post_step(key, self._filled(html, form, names, data, extra))
+
+    @staticmethod
+    def _filled(html: str, form: str, names: set, data: dict, extra: dict | None) -> dict:
         post = {k: v for k, v in data.items() if k in names}
         post.update({"csrf_token": csrf_token(html), "version": hidden(form, "version")[0], **(extra or {})})
-        return self.post_step(key, post)
+        return post
 
     def post_step(self, key: str, data: dict):
         """One POST of a step's form (counted: the journey tests check one per step)."""

@@ -46,6 +46,11 @@ class StepForm(FlaskForm):
     hints: dict[str, dict[str, Any]] = {}
     # Buttons that only show the step again (e.g. paging search results), never save it.
     redisplay_fields: tuple[str, ...] = ("_reveal",)
+
+    def only_shows_again(self, formdata) -> bool:
+        """Whether this post asks to see the step again (Search, a pager) rather than to save it."""
+        return any(name in formdata for name in self.redisplay_fields)
+
     # Follow-up fields whose option is not chosen (set by orders.bind_form): every field is in the
     # page, so the buyer sees them all without JavaScript, but these are neither validated nor stored.
     ignored: frozenset[str] = frozenset()
@@ -239,8 +244,15 @@ class NumberForm(StepForm):
     specific_number = RadioField(_l("Free numbers"), validate_choice=False)
     redisplay_fields = ("_reveal", "results_page")
 
+    def only_shows_again(self, formdata) -> bool:
+        """Also Enter in the search box (which posts with the form's default button, Save and continue)
+        before a number is picked: the buyer asked for numbers, so the step shows them."""
+        typed_a_search = formdata.get("choice") == "specific" and (formdata.get("search") or "").strip()
+        return super().only_shows_again(formdata) or bool(typed_a_search and not formdata.get("specific_number"))
+
     held = None
     more_results = False
+    searched = False
     reserved: list[PhoneNumber] | None = None
 
     def prepare(self, ctx):
@@ -260,10 +272,12 @@ class NumberForm(StepForm):
             self.fill_reserved(ctx)
         if not self.reserved:
             self.hints = {"choice": {"reserved": _l("You have no reserved numbers of this kind")}}
+        if not self.applies("specific_number"):
+            return  # searched when "A specific number" is chosen: by htmx as it opens, else by Search
+        self.searched = True
         # The search runs before the form is validated (Search and the pager only show the step
         # again): its text and page are checked first, and a search that fails says so beside its field.
-        # Without a search text it lists the first free numbers, so a buyer without JavaScript can
-        # pick one in the same post that chooses "A specific number".
+        # Without a search text it lists the first free numbers.
         searchable = self.search.validate(self)
         page = self.results_page.data
         if self.results_page.process_errors or not (isinstance(page, int) and 1 <= page <= MAX_PAGE):

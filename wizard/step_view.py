@@ -258,7 +258,7 @@ def save(step, ctx):
     what was typed instead (so nothing typed is lost) and leave without an error."""
     form = bind_form(step, ctx, request.form)
     going = request.form.get("_go") if request.form.get("_go") in LEAVING else None
-    if any(name in request.form for name in form.redisplay_fields):
+    if form.only_shows_again(request.form):
         return render(step, ctx, form=form, revealing=True)
     if not form.validate():
         if going:
