@@ -44,14 +44,6 @@ def prefill_of(query, b) -> dict:
     return query(lambda s: s.get(Draft, draft_id).prefill) or {}
 
 
-def leave(b, key: str, data: dict, going: str, headers: dict | None = None):
-    """Type into a step, then press Back or "Save and finish later" (one post)."""
-    html = b.get(b.step_url(key)).get_data(as_text=True)
-    form = form_html(html)
-    post = {"csrf_token": csrf_token(html), "version": hidden(form, "version")[0], "_go": going, **data}
-    return b.client.post(b.step_url(key), data=post, headers=headers or {})
-
-
 def at_porting(buyer_as):
     b = buyer_as("owner")
     b.start("mobile")
@@ -96,7 +88,7 @@ def test_the_option_and_its_follow_up_are_saved_in_one_post(buyer_as, query):
 
 def test_back_keeps_what_was_typed_and_goes_to_the_previous_step_on_the_route(buyer_as, query):
     b = at_porting(buyer_as)
-    response = leave(b, "porting", {"port_number": "070-111 22 33", "port_operator": "Telia"}, "back")
+    response = b.leave("porting", {"port_number": "070-111 22 33", "port_operator": "Telia"}, "back")
     assert response.status_code == 303 and response.headers["Location"].endswith("/number")
     assert "porting" not in answers_of(query, b)  # not an answer yet: the date and owner are missing
     again = b.get(b.step_url("porting")).get_data(as_text=True)
@@ -109,10 +101,10 @@ def test_back_with_a_valid_answer_saves_it(buyer_as, query):
     b = buyer_as("owner")
     b.start("mobile")
     walk(b, MOBILE_TO_NUMBER)
-    response = leave(b, "number", {"choice": "reserved", "reserved_number": ""}, "back")
+    response = b.leave("number", {"choice": "reserved", "reserved_number": ""}, "back")
     assert response.headers["Location"].endswith("/data_package")
     assert "number" not in answers_of(query, b)
-    response = leave(b, "number", {"choice": "port"}, "back")
+    response = b.leave("number", {"choice": "port"}, "back")
     assert response.headers["Location"].endswith("/data_package")
     assert answers_of(query, b)["number"] == {"choice": "port"}
     assert "typed" not in prefill_of(query, b).get("number", {})  # the answer replaced what was kept
@@ -121,9 +113,9 @@ def test_back_with_a_valid_answer_saves_it(buyer_as, query):
 def test_back_from_the_first_question_goes_to_subs(buyer_as):
     b = buyer_as("owner")
     b.start("fixed")
-    response = leave(b, "price_basis", {}, "back")
+    response = b.leave("price_basis", {}, "back")
     assert response.status_code == 303 and response.headers["Location"].endswith("/type")  # answered at the start
-    response = leave(b, "type", {"kind": "fixed"}, "back")
+    response = b.leave("type", {"kind": "fixed"}, "back")
     assert response.status_code == 303 and response.headers["Location"].endswith("/settings/account/subs")
 
 
@@ -142,7 +134,7 @@ def test_back_after_a_change_link_returns_to_check_your_answers(buyer_as):
     )
     page = b.get(b.step_url("call_rate") + "?return=review").get_data(as_text=True)
     assert 'name="return" value="review"' in page
-    response = leave(b, "call_rate", {"code": "rate-variable", "return": "review"}, "back")
+    response = b.leave("call_rate", {"code": "rate-variable", "return": "review"}, "back")
     assert response.headers["Location"].endswith("/review")
     response = b.answer("pbx", {"mode": "independent"}, extra={"return": "review"})
     assert response.headers["Location"].endswith("/review")  # Change, then Save and continue: back there
@@ -150,7 +142,7 @@ def test_back_after_a_change_link_returns_to_check_your_answers(buyer_as):
 
 def test_save_and_finish_later_keeps_what_was_typed_and_the_order(buyer_as, query):
     b = at_porting(buyer_as)
-    response = leave(b, "porting", {"port_number": "070-111 22 33"}, "later")
+    response = b.leave("porting", {"port_number": "070-111 22 33"}, "later")
     assert response.status_code == 303 and response.headers["Location"].endswith("/settings/account/subs")
     subs = b.get("/settings/account/subs").get_data(as_text=True)
     assert "Your order is saved" in subs and "Next: Porting details" in subs
@@ -163,7 +155,7 @@ def test_save_and_finish_later_saves_a_valid_answer(buyer_as, query):
     b = buyer_as("owner")
     b.start("mobile")
     walk(b, MOBILE_TO_NUMBER)
-    response = leave(b, "number", {"choice": "new"}, "later")
+    response = b.leave("number", {"choice": "new"}, "later")
     assert response.headers["Location"].endswith("/settings/account/subs")
     saved = answers_of(query, b)["number"]
     assert saved["choice"] == "new" and status_of(query, saved["e164"])[0] == "held"
@@ -172,13 +164,13 @@ def test_save_and_finish_later_saves_a_valid_answer(buyer_as, query):
 
 def test_save_and_finish_later_with_htmx_loads_subs_as_a_page(buyer_as):
     b = at_porting(buyer_as)
-    response = leave(b, "porting", {"port_number": "070"}, "later", headers={"HX-Request": "true"})
+    response = b.leave("porting", {"port_number": "070"}, "later", headers={"HX-Request": "true"})
     assert response.status_code == 200 and response.headers["HX-Redirect"].endswith("/settings/account/subs")
 
 
 def test_what_is_kept_is_text_only_and_bounded(buyer_as, query):
     b = at_porting(buyer_as)
-    leave(b, "porting", {"port_number": "0" * 500 + "\x00", "unknown_field": "x"}, "later")
+    b.leave("porting", {"port_number": "0" * 500 + "\x00", "unknown_field": "x"}, "later")
     kept = prefill_of(query, b)["porting"]["typed"]
     assert set(kept) == {"port_number"} and len(kept["port_number"][0]) == 100
     assert "\x00" not in kept["port_number"][0]
@@ -186,7 +178,7 @@ def test_what_is_kept_is_text_only_and_bounded(buyer_as, query):
 
 def test_an_answer_saved_later_replaces_what_was_kept(buyer_as, query):
     b = at_porting(buyer_as)
-    leave(b, "porting", {"port_number": "070-111 22 33"}, "later")
+    b.leave("porting", {"port_number": "070-111 22 33"}, "later")
     day = porting_day()
     response = b.answer(
         "porting",

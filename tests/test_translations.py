@@ -103,21 +103,36 @@ def tour(app, query) -> list[tuple[str, str]]:
         ("number", {"choice": "new"}),
         ("sim", {"sim_kind": "esim"}),
         ("pbx", {"mode": "pbx", "mex": "y"}),
-        ("user", {"user_id": anna, "mex_partner": number_id(query, "+46812345670")}),
+        ("user", {"user_id": anna}),
+        ("mex", {"mex_partner": number_id(query, "+46812345670")}),
         ("top_up", {"top_up": "yes"}),
     ]
     for key, data in mobile:
         seen(f"mobile {key}", b.get(b.step_url(key)))
         seen(f"mobile {key} errors", b.answer(key, {"_nothing": ""}))
         if key == "number":
-            for choice in ("reserved", "specific", "port"):
+            for choice in ("reserved", "specific"):
                 seen(f"number {choice}", b.answer(key, {"choice": choice}))
-            seen("number search", b.answer(key, {"choice": "specific", "search": "4001"}))
-            port = {"choice": "port", "port_number": "070-444 55 66", "port_operator": "Other", "port_owner": "other"}
-            seen("number port errors", b.answer(key, {**port, "port_date": "2020-01-01", "port_org_number": "1"}))
+            seen("number search", b.answer(key, {"choice": "specific", "search": "4001", "_reveal": "search"}))
+            seen("number search nothing", b.answer(key, {"choice": "specific", "search": "99999", "_reveal": "search"}))
+            walk(b, [(key, {"choice": "port"})])
+            seen("porting", b.get(b.step_url("porting")))
+            port = {"port_number": "070-444 55 66", "port_operator": "Other", "port_owner": "other"}
+            seen(
+                "porting errors", b.answer("porting", {**port, "port_date": "2020-01-01", "port_owner_org_number": "1"})
+            )
+            assert b.leave("porting", {"port_number": "070"}, "back").status_code == 303
+            seen("porting with what was typed", b.get(b.step_url("porting")))
         if key == "sim":
             seen("sim physical errors", b.answer(key, {"sim_kind": "physical", "icc": "1234"}))
+        if key == "user":
+            other = user_id(query, "erik@nordlys.test")
+            seen("user without mex partner", b.answer(key, {"user_id": other}))
         walk(b, [(key, data)])
+        if key == "number":
+            seen("held number after the number step", b.get(b.step_url("sim")))
+    assert b.leave("top_up", {}, "later").status_code == 303
+    seen("subs after later", b.get(SUBS))
     seen("mobile review", b.get(b.step_url("review")))
     saved = b.save()
     done = seen("done", b.get(saved.headers["Location"]))

@@ -62,6 +62,13 @@ class Buyer(Browser):
         post.update({"csrf_token": csrf_token(html), "version": hidden(form, "version")[0], **(extra or {})})
         return post
 
+    def leave(self, key: str, data: dict, going: str, headers: dict | None = None):
+        """Type into a step, then press Back (going="back") or "Save and finish later" ("later"): one post."""
+        html = self.get(self.step_url(key)).get_data(as_text=True)
+        post = {"csrf_token": csrf_token(html), "version": hidden(form_html(html), "version")[0], "_go": going, **data}
+        self.posts.append(key)
+        return self.client.post(self.step_url(key), data=post, headers=headers or {})
+
     def post_step(self, key: str, data: dict):
         """One POST of a step's form (counted: the journey tests check one per step)."""
         self.posts.append(key)
