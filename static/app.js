@@ -166,8 +166,8 @@
     document.querySelectorAll("input[type=radio][data-controls]").forEach(function (radio) {
       var block = document.getElementById(radio.getAttribute("data-controls"));
       if (!block) return;
+      // aria-controls only: aria-expanded is not allowed on a radio (GOV.UK dropped it for that reason).
       radio.setAttribute("aria-controls", block.id);
-      radio.setAttribute("aria-expanded", radio.checked ? "true" : "false");
       block.hidden = !radio.checked;
     });
   }
