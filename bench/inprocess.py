@@ -4,7 +4,7 @@
     .venv/bin/python -m bench.inprocess --db sqlite,postgresql --repeats 30 --json out.json
 
 Each purchase: POST the Subs page's "Add Subs mobile" form, then every step (GET the page, POST
-its form with the CSRF token, version and _shown inputs, follow the 303), Save on Check your
+its form with the CSRF token and version, follow the 303), Save on Check your
 answers, GET the done page. A step is its POST plus the GET of the page it redirects to (the
 row "start" is the POST that creates the order plus the first step's page; "save" is Save plus
 the done page). Per step: the median time over the repeats and the SQL statements of the POST

@@ -248,19 +248,13 @@ class Walker:
             record = StepRecord(key)
             answers = self._answers_for(key)
             warn = (lambda msg, key=key: self.warn(f"step {key}: {msg}")) if self.warn else None
-            for _round in range(4):  # an answer may reveal fields: fill them in and post again
-                reply = self._expect(
-                    self.t.request("POST", path_of(form.action) or url, fill(form, answers, warn)),
-                    (200, 303),
-                    f"POST step {key}",
-                )
-                record.posts.append(reply)
-                if reply.status == 303:
-                    break
-                self.page = reply.text
-                form = next((f for f in forms(reply.text) if path_of(f.action).startswith(draft_url)), form)
-            else:
-                raise WalkError(f"step {key} kept revealing fields")
+            # Every follow-up question is in the page: one post saves the step (a 200 is a refusal).
+            reply = self._expect(
+                self.t.request("POST", path_of(form.action) or url, fill(form, answers, warn)),
+                (303,),
+                f"POST step {key}",
+            )
+            record.posts.append(reply)
             url = self._follow(record, path_of(reply.location))
             records.append(record)
         else:
