@@ -1,8 +1,9 @@
 """Real-browser tests: headless Chromium (Debian's, through Playwright) against a live server.
 
 They check what only a browser shows: htmx swapping steps in place and pushing their URLs,
-fields revealed without a page load, focus after a swap, the 409 of a second tab shown in the
-page, a double-clicked Save, and the same purchase with JavaScript off. Every page fails its
+follow-up questions shown beneath their option without asking the server, focus after a swap and
+on a chosen option, the 409 of a second tab shown in the page, a double-clicked Save, and the same
+purchase with JavaScript off (every follow-up question in the page, one post per step). Every page fails its
 test on a console error, an uncaught exception or a CSP violation. Screenshots of the steps go
 to test-artifacts/screenshots/ (git-ignored).
 
@@ -19,7 +20,8 @@ from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from tests.conftest import DEMO, IN_CI, TEST_CONFIG
-from wizard import create_app, db, migrate
+from wizard import clock, create_app, db, migrate
+from wizard.porting import earliest_porting_date
 from wizard.seed import seed_demo
 
 pytestmark = pytest.mark.browser
@@ -41,6 +43,7 @@ PHONE = {"width": 375, "height": 812}
 ICC = "89460712345678901230"
 ANNA_FIXED = "08-123 456 70"
 MEX_LABEL = "Turn on MEX"
+PORTABLE = "070-111 22 33"  # in the seed's porting register, its binding ended: it may move here
 
 
 # --------------------------------------------------------------------------- live server and browser
@@ -224,8 +227,48 @@ def swapped(page, action):
 
 
 def choose(page, label: str):
-    """Tick a radio whose change re-renders the step (htmx reveal) and wait for the new step."""
-    swapped(page, lambda: page.get_by_label(label, exact=True).check())
+    """Tick an option; with JavaScript, an option that has follow-up questions shows them beneath it
+    (its data-controls block), in place: wait until they are visible."""
+    option = page.get_by_label(label, exact=True)
+    option.check()
+    controls = option.get_attribute("data-controls")
+    if controls:
+        expect(page.locator(f"#{controls}")).to_be_visible()
+
+
+def reveal(page, label: str):
+    """With JavaScript, choosing an option that has follow-up questions shows their block beneath
+    it at once: hidden before, shown after, the radio naming it (aria-controls), in the same document
+    at the same address, and without asking the server for the step (a step whose options change the
+    price may still update its order summary). Returns the block."""
+    option = page.get_by_label(label, exact=True)
+    controls = option.get_attribute("data-controls")
+    block = page.locator(f"#{controls}")
+    expect(block).to_be_hidden()
+    expect(option).to_have_attribute("aria-controls", controls)
+    step_url = page.url
+    asked = []
+
+    def record(request):
+        if request.url.split("?")[0] == step_url:
+            asked.append(f"{request.method} {request.url}")
+
+    page.on("request", record)
+    mark_document(page)
+    option.check()
+    expect(block).to_be_visible()
+    page.remove_listener("request", record)
+    assert asked == [], f"choosing {label} asked the server for the step: {asked}"
+    assert_same_document(page, f"choosing {label}")
+    assert page.url == step_url
+    return block
+
+
+def follow_up_shown_without_js(page, option_label: str, field):
+    """Without JavaScript every follow-up question is in the page and visible from the start, under
+    a line that says which option it belongs to."""
+    expect(field).to_be_visible()
+    expect(page.get_by_text(f"Only if you chose “{option_label}”:", exact=True)).to_be_visible()
 
 
 def select_user(page, name: str):
@@ -233,6 +276,19 @@ def select_user(page, name: str):
     select = page.get_by_label("Who will use the number?")
     label = select.locator("option", has_text=name).first.text_content().strip()
     select.select_option(label=label)
+
+
+def earliest_port_date(kind: str = "mobile") -> str:
+    """The first porting date the Porting details step accepts today (yyyy-mm-dd, as a date input takes it)."""
+    return earliest_porting_date(kind, clock.today()).isoformat()
+
+
+def fill_porting_details(page, number: str = PORTABLE, kind: str = "mobile"):
+    """The Porting details step: the number to move, its operator, the date, owned by this organisation."""
+    page.get_by_label("Number to move").fill(number)
+    page.get_by_label("Current operator").select_option(label="Telia")
+    page.get_by_label("Wanted porting date").fill(earliest_port_date(kind))
+    page.get_by_label("Our organisation", exact=True).check()
 
 
 def continue_with_htmx(page, previous: tuple[str, str], following: tuple[str, str]):
@@ -264,17 +320,6 @@ def continue_without_js(page, next_key: str, next_title: str):
     expect(heading(page, next_title)).to_be_visible()
 
 
-def reveal_without_js(page):
-    """Without JS, choosing an option that has follow-up fields and pressing Save and continue
-    re-renders the same step (200, not a redirect) with those fields."""
-    url = page.url
-    with page.expect_navigation() as navigation:
-        page.get_by_role("button", name="Save and continue").click()
-    response = navigation.value
-    assert response.status == 200 and response.request.redirected_from is None, response.status
-    assert response.request.method == "POST" and page.url == url
-
-
 def accept_binding(page):
     """Tick Check your answers' "I accept the binding period until …" (a bound order needs it to Save)."""
     page.get_by_label(re.compile(r"^I accept the binding period until ")).check()
@@ -299,36 +344,31 @@ def test_mobile_purchase_with_javascript(live_server, page):
     continue_with_htmx(page, ("data_package", "Data package"), ("number", "Number"))
     choose(page, "A new number")
     continue_with_htmx(page, ("number", "Number"), ("sim", "SIM"))
+    expect(page.locator("#step .held")).to_contain_text("It is held for you until")
 
-    # Choosing the physical SIM reveals the ICC field in place: no page load, same URL.
-    mark_document(page)
-    sim_url = page.url
+    # Choosing the physical SIM shows the ICC field beneath it, in place: no request for the step.
     icc = page.get_by_label("SIM card number (ICC)")
-    expect(icc).to_have_count(0)
-    page.get_by_label("Physical SIM card").check()
+    expect(icc).to_be_hidden()
+    reveal(page, "Physical SIM card")
     expect(icc).to_be_visible()
-    assert_same_document(page, "choosing Physical SIM card")
-    assert page.url == sim_url
     expect(page.get_by_label("Physical SIM card")).to_be_checked()
     icc.fill(ICC)
     continue_with_htmx(page, ("sim", "SIM"), ("pbx", "PBX"))
 
     mex = page.get_by_label(MEX_LABEL)
-    expect(mex).to_have_count(0)
-    choose(page, "PBX-integrated")
+    expect(mex).to_be_hidden()
+    reveal(page, "PBX-integrated")
     expect(mex).to_be_visible()
     choose(page, "Independent")
-    expect(mex).to_have_count(0)
-    choose(page, "PBX-integrated")
+    expect(mex).to_be_hidden()
+    reveal(page, "PBX-integrated")
     mex.check()
     continue_with_htmx(page, ("pbx", "PBX"), ("user", "User"))
 
-    partner = page.get_by_role("radio", name=ANNA_FIXED)
-    expect(partner).to_have_count(0)
-    swapped(page, lambda: select_user(page, "Anna Berg"))
-    expect(partner).to_be_visible()
-    partner.check()
-    continue_with_htmx(page, ("user", "User"), ("top_up", "Top-up"))
+    select_user(page, "Anna Berg")
+    continue_with_htmx(page, ("user", "User"), ("mex", "MEX pairing"))
+    page.get_by_role("radio", name=ANNA_FIXED).check()
+    continue_with_htmx(page, ("mex", "MEX pairing"), ("top_up", "Top-up"))
     page.get_by_label("Yes", exact=True).check()
     continue_with_htmx(page, ("top_up", "Top-up"), ("review", "Check your answers"))
 
@@ -354,30 +394,22 @@ def test_mobile_purchase_without_javascript(live_server, nojs_page):
     page.get_by_label("A new number", exact=True).check()
     continue_without_js(page, "sim", "SIM")
 
+    # The ICC field is in the page from the start: choose, type and save in one post.
     icc = page.get_by_label("SIM card number (ICC)")
-    expect(icc).to_have_count(0)
+    follow_up_shown_without_js(page, "Physical SIM card", icc)
     page.get_by_label("Physical SIM card").check()
-    reveal_without_js(page)
-    expect(icc).to_be_visible()
-    expect(page.get_by_label("Physical SIM card")).to_be_checked()
-    expect(page.locator(".error-summary")).to_have_count(0)
     icc.fill(ICC)
     continue_without_js(page, "pbx", "PBX")
 
     mex = page.get_by_label(MEX_LABEL)
-    expect(mex).to_have_count(0)
+    follow_up_shown_without_js(page, "PBX-integrated", mex)
     page.get_by_label("PBX-integrated").check()
-    reveal_without_js(page)
-    expect(mex).to_be_visible()
     mex.check()
     continue_without_js(page, "user", "User")
 
-    partner = page.get_by_role("radio", name=ANNA_FIXED)
-    expect(partner).to_have_count(0)
     select_user(page, "Anna Berg")
-    reveal_without_js(page)
-    expect(partner).to_be_visible()
-    partner.check()
+    continue_without_js(page, "mex", "MEX pairing")
+    page.get_by_role("radio", name=ANNA_FIXED).check()
     continue_without_js(page, "top_up", "Top-up")
     page.get_by_label("Yes", exact=True).check()
     continue_without_js(page, "review", "Check your answers")
@@ -469,20 +501,31 @@ def test_focus_moves_to_the_new_heading_or_to_the_error_summary(live_server, pag
 
 
 def test_focus_stays_on_the_chosen_option_when_it_reveals_fields(live_server, page):
-    """Extra: a keyboard user choosing an option that re-renders the step keeps their place."""
+    """Extra: a keyboard user choosing an option with follow-up questions keeps their place: the
+    questions appear beneath it, focus stays on the radio, and nothing is asked of the server."""
     log_in(page, live_server)
     start_order(page, "fixed")
     page.get_by_label("Unbound: current price list").check()
     page.get_by_role("button", name="Save and continue").click()
     page.get_by_label("Fixed call rate").check()
     page.get_by_role("button", name="Save and continue").click()
-    expect(heading(page, "Number")).to_be_visible()
+    page.get_by_label("A new number", exact=True).check()
+    page.get_by_role("button", name="Save and continue").click()
+    expect(heading(page, "PBX")).to_be_visible()
 
-    option = page.get_by_label("A new number", exact=True)
+    option = page.get_by_label("PBX-integrated", exact=True)
+    mex = page.get_by_label(MEX_LABEL)
+    expect(mex).to_be_hidden()
+    requests = []
+    page.on("request", lambda request: requests.append(f"{request.method} {request.url}"))
+    mark_document(page)
     option.focus()
-    swapped(page, lambda: page.keyboard.press("Space"))
+    page.keyboard.press("Space")
     expect(option).to_be_checked()
+    expect(mex).to_be_visible()
     expect(option).to_be_focused()
+    assert requests == []
+    assert_same_document(page, "choosing PBX-integrated")
 
 
 # --------------------------------------------------------------------------- 6: double-clicked Save
@@ -525,9 +568,11 @@ def test_double_clicking_save_buys_one_subscription(live_server, new_context):
 
 
 def test_screenshots_of_every_step(live_server, new_context, console):
-    """Desktop (1280x900) screenshots of every step of a mobile order, with revealed fields and an
-    error; phone-width (375px) ones of a few. The steps are answered without JavaScript (the pages
-    are the same server-rendered HTML and CSS), so the pictures do not depend on htmx."""
+    """Desktop (1280x900) screenshots of every step of a mobile order (its number moved here, so the
+    Porting details step is in it, and MEX on, so the MEX pairing step is), with follow-up questions
+    and an error; phone-width (375px) ones of a few. The steps are answered without JavaScript (the
+    pages are the same server-rendered HTML and CSS, every follow-up question shown), so the pictures
+    do not depend on htmx."""
     console.expect_status(422)
     page = new_context(java_script_enabled=False, viewport=DESKTOP).new_page()
     log_in(page, live_server)
@@ -547,29 +592,29 @@ def test_screenshots_of_every_step(live_server, new_context, console):
     page.get_by_label("20 GB").check()
     continue_without_js(page, "number", "Number")
     page.get_by_label("Move (port) an existing number").check()
-    reveal_without_js(page)
-    shot(page, "desktop-04-number-port")
-    page.get_by_label("A new number", exact=True).check()
+    shot(page, "desktop-04-number")
+    continue_without_js(page, "porting", "Porting details")
+    fill_porting_details(page)
+    shot(page, "desktop-05-porting")
     continue_without_js(page, "sim", "SIM")
     page.get_by_label("Physical SIM card").check()
-    reveal_without_js(page)
     page.get_by_label("SIM card number (ICC)").fill(ICC)
-    shot(page, "desktop-05-sim-physical")
+    shot(page, "desktop-06-sim-physical")
     continue_without_js(page, "pbx", "PBX")
     page.get_by_label("PBX-integrated").check()
-    reveal_without_js(page)
     page.get_by_label(MEX_LABEL).check()
-    shot(page, "desktop-06-pbx-mex")
+    shot(page, "desktop-07-pbx-mex")
     continue_without_js(page, "user", "User")
     select_user(page, "Anna Berg")
-    reveal_without_js(page)
+    shot(page, "desktop-08-user")
+    continue_without_js(page, "mex", "MEX pairing")
     page.get_by_role("radio", name=ANNA_FIXED).check()
-    shot(page, "desktop-07-user-mex")
+    shot(page, "desktop-09-mex")
     continue_without_js(page, "top_up", "Top-up")
     page.get_by_label("Yes", exact=True).check()
-    shot(page, "desktop-08-top_up")
+    shot(page, "desktop-10-top_up")
     continue_without_js(page, "review", "Check your answers")
-    shot(page, "desktop-09-review")
+    shot(page, "desktop-11-review")
     page.goto(f"{order}/type")  # answered by the Add button, so only reached through the progress list
     expect(heading(page, "Subscription type")).to_be_visible()
     shot(page, "desktop-00-type")
@@ -577,8 +622,10 @@ def test_screenshots_of_every_step(live_server, new_context, console):
     phone = new_context(viewport=PHONE, storage_state=page.context.storage_state()).new_page()
     for key, title in [
         ("price_basis", "Price basis"),
+        ("porting", "Porting details"),
         ("sim", "SIM"),
         ("user", "User"),
+        ("mex", "MEX pairing"),
         ("review", "Check your answers"),
     ]:
         phone.goto(f"{order}/{key}")
@@ -586,10 +633,11 @@ def test_screenshots_of_every_step(live_server, new_context, console):
         shot(phone, f"phone-{key}")
 
     page.goto(f"{order}/review")
+    expect(page.locator("dl.summary").first).to_contain_text("070-111 22 33")
     accept_binding(page)
     page.get_by_role("button", name="Save", exact=True).click()
     expect(heading(page, "Subscription ordered")).to_be_visible()
-    shot(page, "desktop-10-done")
+    shot(page, "desktop-12-done")
     phone.goto(f"{live_server}/settings/account/subs")
     expect(heading(phone, "Subs")).to_be_visible()
     shot(phone, "phone-subs")
