@@ -13,7 +13,9 @@ from tests.test_numbers import MOBILE_TO_NUMBER, Clock
 from tests.test_wizard_journeys import walk
 from tests.wizard_client import errors, hidden
 from wizard import create_app
+from wizard.clock import business_day
 from wizard.models import Draft, Organisation, PhoneNumber
+from wizard.porting import earliest_porting_date
 
 CAP = 2
 FULL = (
@@ -138,7 +140,7 @@ def test_discarding_an_order_or_a_hold_running_out_makes_room(capped, at_number,
     assert fourth.answer("number", {"choice": "new"}).status_code == 303
 
 
-def test_a_reserved_number_or_a_port_needs_no_room(at_number, query):
+def test_a_reserved_number_or_a_port_needs_no_room(capped, at_number, query):
     at_number().answer("number", {"choice": "new"})
     at_number().answer("number", {"choice": "new"})
     reserved = query(
@@ -146,6 +148,13 @@ def test_a_reserved_number_or_a_port_needs_no_room(at_number, query):
     )
     assert reserved is not None, "the demo data has a reserved mobile number"
     assert at_number().answer("number", {"choice": "reserved", "reserved_number": str(reserved)}).status_code == 303
+    mover = at_number()
+    assert mover.answer("number", {"choice": "port"}).status_code == 303
+    day = earliest_porting_date("mobile", business_day(capped.config["CLOCK"]()))
+    details = {"port_number": "070-111 22 33", "port_operator": "Telia", "port_owner": "ours"}
+    response = mover.answer("porting", {**details, "port_date": day.isoformat()})
+    assert response.status_code == 303, errors(response)
+    assert held_by_org(query) == CAP
 
 
 @pytest.mark.parametrize("choice", ["new", "specific"])
@@ -159,7 +168,7 @@ def test_buyers_saving_at_once_cannot_pass_the_cap(at_number, query, choice):
         page = b.get(b.step_url("number")).get_data(as_text=True)
         data = {"csrf_token": csrf_token(page), "version": hidden(page, "version")[0], "choice": choice}
         if choice == "specific":
-            data.update(search="", specific_number=wanted[i], _shown=["match", "search", "specific_number"])
+            data.update(search="", specific_number=wanted[i])
         buyers.append((b, data))
     results = race([lambda b=b, data=data: b.client.post(b.step_url("number"), data=data) for b, data in buyers])
     statuses = sorted(r.status_code for r in results)

@@ -197,21 +197,22 @@ RESERVED = {"mobile": "+46731234500", "fixed": "+46812345690"}
 FREE = {"mobile": "+46701234019", "fixed": "+46812345709"}
 
 
-def number_answer(query, kind: str, choice: str) -> dict:
-    """The Number step's fields for a choice."""
+def number_steps(query, kind: str, choice: str) -> list[tuple[str, dict]]:
+    """The Number step's fields for a choice, and the Porting step's when the choice is to move a number."""
     if choice == "reserved":
-        return {"choice": choice, "reserved_number": number_id(query, RESERVED[kind])}
+        return [("number", {"choice": choice, "reserved_number": number_id(query, RESERVED[kind])})]
     if choice == "specific":
-        return {"choice": choice, "search": "", "match": "anywhere", "specific_number": number_id(query, FREE[kind])}
+        fields = {"choice": choice, "search": "", "match": "anywhere", "specific_number": number_id(query, FREE[kind])}
+        return [("number", fields)]
     if choice == "port":
-        return {
-            "choice": choice,
+        details = {
             "port_number": "070-111 22 33",
             "port_operator": "Telia",
             "port_owner": "ours",
             "port_date": port_day(),
         }
-    return {"choice": choice}
+        return [("number", {"choice": choice}), ("porting", details)]
+    return [("number", {"choice": choice})]
 
 
 # Every value of every column at least once, both kinds on both bases (a SIM card number each).
@@ -231,7 +232,7 @@ def test_check_your_answers_itemises_the_order_and_the_subscription_costs_its_to
     steps = [("price_basis", {"basis": basis}), ("call_rate", {"code": call_rate})]
     if kind == "mobile":
         steps.append(("data_package", {"code": data_package}))
-    steps.append(("number", number_answer(query, kind, number)))
+    steps += number_steps(query, kind, number)
     if kind == "mobile":
         steps.append(("sim", {"sim_kind": sim, "icc": icc}))
     steps += [("pbx", {"mode": "independent"}), ("user", {"user_id": user_id(query, "erik@nordlys.test")})]
@@ -268,8 +269,8 @@ def names(doc) -> list[str]:
 
 
 def test_without_javascript_each_step_shows_the_order_so_far(owner):
-    """From the saved answers; a post that only reveals fields (choosing "A specific number") already
-    prices the option it shows."""
+    """From the saved answers; a post that only shows the step again (Search, with "A specific number"
+    chosen) already prices the option chosen."""
     mobile_order_at_data_package(owner)
     doc = page(owner.get(owner.step_url("data_package")))
     assert names(doc) == ["Mobile subscription", "Fixed call rate"]
@@ -281,10 +282,10 @@ def test_without_javascript_each_step_shows_the_order_so_far(owner):
     assert totals == (sum(fees(c, "bound")[0] for c in ("base-mobile", "rate-fixed", "data-20")), 0)
 
     version = hidden(form_html(html), "version")[0]
-    shown = {"csrf_token": csrf_token(html), "version": version, "choice": "specific", "_reveal": "1"}
-    revealed = owner.client.post(owner.step_url("number"), data=shown)
-    assert revealed.status_code == 200
-    assert names(page(revealed))[-1] == "Chosen number"
+    searched = {"csrf_token": csrf_token(html), "version": version, "choice": "specific", "_reveal": "search"}
+    shown_again = owner.client.post(owner.step_url("number"), data=searched)
+    assert shown_again.status_code == 200
+    assert names(page(shown_again))[-1] == "Chosen number"
 
 
 def test_htmx_asks_for_the_summary_with_the_steps_unsaved_option_and_nothing_is_written(owner, query):

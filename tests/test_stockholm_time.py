@@ -72,8 +72,9 @@ def test_a_binding_that_ended_on_new_years_eve_no_longer_stops_porting(buyer_as,
     b.start("mobile")
     walk(b, [("price_basis", {"basis": "unbound"}), ("call_rate", {"code": "rate-fixed"})])
     walk(b, [("data_package", {"code": "data-5"})])
-    port = {"choice": "port", "port_number": "070-999 88 77", "port_operator": "Telia", "port_owner": "ours"}
-    response = b.answer("number", {**port, "port_date": "2027-01-11"})
+    assert b.answer("number", {"choice": "port"}).status_code == 303
+    port = {"port_number": "070-999 88 77", "port_operator": "Telia", "port_owner": "ours"}
+    response = b.answer("porting", {**port, "port_date": "2027-01-11"})
     assert response.status_code == 303, errors(response)
 
 
