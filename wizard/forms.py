@@ -24,7 +24,7 @@ from . import mex, numbers, porting, pricing
 from .context import StepContext
 from .db import as_int
 from .i18n import day, money
-from .inputs import MAX_PAGE, NoControlCharacters, WholeNumberField
+from .inputs import MAX_PAGE, AtMost, NoControlCharacters, WholeNumberField
 from .models import PhoneNumber, Sim, Subscription, User
 from .pricing import localised
 from .sim import IccError, clean_icc, grouped
@@ -329,7 +329,7 @@ class PortingForm(StepForm):
 
     port_number = StringField(
         _l("Number to move"),
-        validators=[DataRequired(_l("Enter the number to move")), NoControlCharacters(), Length(max=30)],
+        validators=[DataRequired(_l("Enter the number to move")), NoControlCharacters(), AtMost(30)],
     )
     port_operator = SelectField(
         _l("Current operator"),
@@ -344,7 +344,7 @@ class PortingForm(StepForm):
     )
     port_owner_org_number = StringField(
         _l("The other organisation's organisation number"),
-        validators=[DataRequired(_l("Enter the organisation number")), NoControlCharacters(), Length(max=20)],
+        validators=[DataRequired(_l("Enter the organisation number")), NoControlCharacters(), AtMost(20)],
     )
 
     def prepare(self, ctx):
@@ -450,7 +450,7 @@ class SimForm(StepForm):
     )
     icc = StringField(
         _l("SIM card number (ICC)"),
-        validators=[DataRequired(_l("Enter the SIM card number")), NoControlCharacters(), Length(max=40)],
+        validators=[DataRequired(_l("Enter the SIM card number")), NoControlCharacters(), AtMost(40)],
     )
     hints = {
         "sim_kind": {

@@ -11,7 +11,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BaseConverter
 from wtforms import IntegerField
-from wtforms.validators import StopValidation
+from wtforms.validators import Length, StopValidation, ValidationError
 
 from .db import as_int
 
@@ -43,6 +43,20 @@ class NoControlCharacters:
             raise StopValidation(
                 self.message or _l("Remove the control character (such as a tab or a line break) from what you typed")
             )
+
+
+class AtMost(Length):
+    """WTForms' Length(max=n) with our message, which stops the field's other checks: a text far too
+    long to be a phone, card or organisation number needs one message, not a second about its format."""
+
+    def __init__(self, chars: int):
+        super().__init__(max=chars, message=_l("Enter at most %(max)d characters"))
+
+    def __call__(self, form, field):
+        try:
+            super().__call__(form, field)
+        except ValidationError as error:
+            raise StopValidation(str(error)) from None
 
 
 class WholeNumberField(IntegerField):
