@@ -198,8 +198,8 @@ def test_a_missing_or_unreadable_file_is_refused(runner, tmp_path):
 
 
 def port_answer(number):
+    """The Porting step's answer (the Number step's is {"choice": "port"})."""
     return {
-        "choice": "port",
         "port_number": number,
         "port_operator": "Telia",
         "port_owner": "ours",
@@ -215,27 +215,29 @@ BEFORE_NUMBER = [
 
 
 @pytest.fixture
-def at_number(buyer_as):
+def at_porting(buyer_as):
+    """at_porting() walks a new mobile order up to the Porting step (the Number step chose "port")."""
+
     def _at():
         b = buyer_as("buyer")
         b.start("mobile")
-        walk(b, BEFORE_NUMBER)
+        walk(b, BEFORE_NUMBER + [("number", {"choice": "port"})])
         return b
 
     return _at
 
 
-def test_an_imported_binding_refuses_the_number_in_the_wizard(runner, csv_file, at_number):
+def test_an_imported_binding_refuses_the_number_in_the_wizard(runner, csv_file, at_porting):
     ends = clock.today() + timedelta(days=90)
     path = csv_file(f"070-555 66 77,Telia,{ends.isoformat()}\n070-444 55 66,Tele2,\n")
     assert runner.invoke(args=["import-porting-register", path]).exit_code == 0
-    response = at_number().answer("number", port_answer("+46 70 555 66 77"))
+    response = at_porting().answer("porting", port_answer("+46 70 555 66 77"))
     assert response.status_code == 422
     assert errors(response) == [
         f"This number is bound to its current operator until {shown_date(ends)}. You can port it after that date."
     ]
     # The seed's bound number has no binding any more after the import: it may port now.
-    assert at_number().answer("number", port_answer("070-444 55 66")).status_code == 303
+    assert at_porting().answer("porting", port_answer("070-444 55 66")).status_code == 303
 
 
 # --------------------------------------------------------------------------- port-status
@@ -263,17 +265,17 @@ def ported(buyer_as, query):
     def _buy(user="erik@nordlys.test", pbx=("pbx", {"mode": "independent"}), mex_partner=None):
         b = buyer_as("buyer")
         b.start("mobile")
-        user_answer = {"user_id": user_id(query, user)}
-        if mex_partner:
-            user_answer["mex_partner"] = number_id(query, mex_partner)
+        mex = [("mex", {"mex_partner": number_id(query, mex_partner)})] if mex_partner else []
         walk(
             b,
             BEFORE_NUMBER
             + [
-                ("number", port_answer("070-111 22 33")),
+                ("number", {"choice": "port"}),
+                ("porting", port_answer("070-111 22 33")),
                 ("sim", {"sim_kind": "esim"}),
                 pbx,
-                ("user", user_answer),
+                ("user", {"user_id": user_id(query, user)}),
+                *mex,
                 ("top_up", {"top_up": "no"}),
             ],
         )

@@ -515,6 +515,9 @@ def test_a_rule_changed_in_mex_changes_both(buyer_as, login_as, query, anna, ann
             ("pbx", {"mode": "pbx", "mex": "y"}),
         ],
     )
-    wizard = b.answer("user", {"user_id": str(anna), "mex_partner": str(mobile)})
+    # The User step refuses Anna when she has nothing to pair with; otherwise the MEX step pairs the number.
+    wizard = [b.answer("user", {"user_id": str(anna)}).status_code]
+    if wizard == [303]:
+        wizard.append(b.answer("mex", {"mex_partner": str(mobile)}).status_code)
     page = Panel(login_as("owner"), anna).connect(anna_fixed, "070-999 00 01")
-    assert (wizard.status_code, page.status_code) == ((422, 422) if rule_changed else (303, 200))
+    assert (wizard, page.status_code) == (([422], 422) if rule_changed else ([303, 303], 200))
