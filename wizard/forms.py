@@ -61,12 +61,12 @@ class StepForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         """Validate the fields that apply; those that do not keep no errors and are not read."""
-        every = self._fields
-        self._fields = type(every)((name, f) for name, f in every.items() if name not in self.ignored)
+        every: dict[str, Any] = getattr(self, "_fields")  # noqa: B009 (WTForms leaves it untyped)
+        setattr(self, "_fields", type(every)((n, f) for n, f in every.items() if n not in self.ignored))  # noqa: B010
         try:
             return super().validate(extra_validators)
         finally:
-            self._fields = every
+            setattr(self, "_fields", every)  # noqa: B010
 
     def prepare(self, ctx: StepContext) -> None:
         """Fill the choices validation needs (nothing by default)."""
