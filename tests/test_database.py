@@ -1,13 +1,15 @@
 """Schema and data layer: migrations match the models, seeding is idempotent, SQLite is hardened."""
 
+import json
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from wizard import clock, db  # clock: business dates are Stockholm dates, as the app's
+from wizard import clock, db, migrate  # clock: business dates are Stockholm dates, as the app's
 from wizard.db import Base
-from wizard.models import MexPair, Organisation, PhoneNumber, PortingRegisterEntry, PriceItem, User
+from wizard.models import Draft, MexPair, Organisation, PhoneNumber, PortingRegisterEntry, PriceItem, User
 
 
 def test_migrations_produce_exactly_the_models_schema(app):
@@ -129,3 +131,42 @@ def test_sqlite_transactions_take_the_write_lock_at_begin(tmp_path):
             assert "locked" in str(exc)
     first.dispose()
     second.dispose()
+
+
+def test_the_latest_migrations_downgrade_and_upgrade_again_with_data(app, buyer_as, query):
+    """0007 (the porting and MEX steps' answers) and 0008 (port again, order lines) undo cleanly on a
+    database with an order in it, and redo to exactly the models' schema and the same answers."""
+    from alembic import command
+
+    from tests.test_journey import porting_day
+    from tests.test_wizard_journeys import walk
+
+    b = buyer_as("owner")
+    b.start("mobile")
+    details = {
+        "port_number": "070-111 22 33",
+        "port_operator": "Telia",
+        "port_date": porting_day(),
+        "port_owner": "ours",
+    }
+    walk(
+        b,
+        [
+            ("price_basis", {"basis": "unbound"}),
+            ("call_rate", {"code": "rate-fixed"}),
+            ("data_package", {"code": "data-5"}),
+            ("number", {"choice": "port"}),
+            ("porting", details),
+        ],
+    )
+    answers = query(lambda s: s.scalar(select(Draft.answers)))
+    engine = app.extensions["db_engine"]
+    command.downgrade(migrate.alembic_config(engine), "0006")
+    with engine.connect() as conn:
+        old = conn.execute(text("SELECT answers FROM drafts")).scalar_one()
+    old = json.loads(old) if isinstance(old, str) else old
+    assert "porting" not in old and old["number"]["port_number"] == "+46701112233"  # the shape before 0007
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    assert query(lambda s: s.scalar(select(Draft.answers))) == answers

@@ -392,6 +392,8 @@ class PortingForm(StepForm):
         if phonenumbers.region_code_for_number(parsed) != "SE":
             raise ValidationError(_l("Only Swedish numbers can be moved here"))
         ours = self.ctx.sess.scalar(select(PhoneNumber).where(PhoneNumber.e164 == e164))
+        if ours is not None and ours.status == "gone":
+            ours = None  # its earlier port was rejected or cancelled: it may be ordered for porting again
         if ours is not None and ours.status == "assigned":
             raise ValidationError(_l("This number already has a subscription with us."))
         if ours is not None:

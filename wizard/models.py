@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -180,12 +181,14 @@ class PriceItem(Base):
 
 
 class PhoneNumber(Base):
-    """A number of the operator's pool: free, held for a draft, reserved for or assigned to an org."""
+    """A number of the operator's pool: free, held for a draft, reserved for or assigned to an org; or
+    `gone`, a number that was to be moved here and never arrived (its port was rejected or cancelled):
+    kept for the subscriptions that name it, and free to be ordered for porting again."""
 
     __tablename__ = "phone_numbers"
     __table_args__ = (
         CheckConstraint("kind IN ('mobile', 'fixed')", name="ck_phone_numbers_kind"),
-        CheckConstraint("status IN ('free', 'held', 'reserved', 'assigned')", name="ck_phone_numbers_status"),
+        CheckConstraint("status IN ('free', 'held', 'reserved', 'assigned', 'gone')", name="ck_phone_numbers_status"),
         CheckConstraint("(status = 'held') = (held_by_draft_id IS NOT NULL)", name="ck_phone_numbers_hold_has_draft"),
         Index("ix_phone_numbers_kind_e164", "kind", "e164"),  # the first free number of a kind
     )
@@ -241,6 +244,8 @@ class Order(Base):
     draft_id: Mapped[str] = mapped_column(ForeignKey("drafts.id"), unique=True)
     buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # The itemised price as bought: [{"item_id", "monthly_ore", "one_off_ore"}] (None: bought before it was kept).
+    lines: Mapped[list[dict[str, int]] | None] = mapped_column(JSON)
 
 
 class OutboxMessage(Base):
@@ -278,6 +283,15 @@ class Subscription(Base):
         CheckConstraint("kind IN ('mobile', 'fixed')", name="ck_subscriptions_kind"),
         CheckConstraint("price_basis IN ('bound', 'unbound')", name="ck_subscriptions_price_basis"),
         Index("ix_subscriptions_organisation_id_created_at", "organisation_id", "created_at"),  # Subs, newest first
+        # A number has one subscription at a time; a cancelled one (a port that never arrived) keeps
+        # naming it, so the same number can be ordered again with its history kept.
+        Index(
+            "uq_subscriptions_live_number",
+            "number_id",
+            unique=True,
+            sqlite_where=text("status <> 'cancelled'"),
+            postgresql_where=text("status <> 'cancelled'"),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
@@ -287,7 +301,7 @@ class Subscription(Base):
     price_basis: Mapped[str] = mapped_column(String(10))
     call_rate_id: Mapped[int] = mapped_column(ForeignKey("price_items.id"))
     data_package_id: Mapped[int | None] = mapped_column(ForeignKey("price_items.id"))
-    number_id: Mapped[int] = mapped_column(ForeignKey("phone_numbers.id"), unique=True)
+    number_id: Mapped[int] = mapped_column(ForeignKey("phone_numbers.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     pbx: Mapped[bool] = mapped_column(Boolean)
     top_up: Mapped[bool | None] = mapped_column(Boolean)

@@ -145,6 +145,9 @@ def _buy(ctx: StepContext, buyer: User) -> tuple[Subscription, list[int]]:
     number_id = _number(ctx, kind, user_id, pbx)
     e164 = number_e164(a)
     quote = pricing.quote(ctx.prices(), ctx.contract, a, ctx.today)
+    order.lines = [
+        {"item_id": item.id, "monthly_ore": monthly, "one_off_ore": one_off} for item, monthly, one_off in quote.lines
+    ]
     basis = a["price_basis"]["basis"]
     call_rate = pricing.find(ctx.prices(), "call_rate", a["call_rate"]["code"])
     assert call_rate is not None, "recheck() found the call rate a moment ago, in this transaction"
@@ -255,13 +258,20 @@ def _number(ctx: StepContext, kind: str, user_id: int, pbx: bool) -> int:
     """The id of the order's number, now assigned to the user: a ported one is added to our pool."""
     sess, a = ctx.sess, ctx.answers["number"]
     if a["choice"] == "port":
+        e164 = number_e164(ctx.answers)
+        # A number whose earlier port failed is still a row (its cancelled subscription names it):
+        # ordered again, the same row comes back to life, taken with a conditional UPDATE.
+        again = sess.scalar(
+            update(PhoneNumber)
+            .where(PhoneNumber.e164 == e164, PhoneNumber.status == "gone")
+            .values(status="assigned", kind=kind, organisation_id=ctx.org.id, user_id=user_id, pbx=pbx)
+            .returning(PhoneNumber.id)
+            .execution_options(synchronize_session=False)
+        )
+        if again is not None:
+            return again
         number = PhoneNumber(
-            e164=number_e164(ctx.answers),
-            kind=kind,
-            status="assigned",
-            organisation_id=ctx.org.id,
-            user_id=user_id,
-            pbx=pbx,
+            e164=e164, kind=kind, status="assigned", organisation_id=ctx.org.id, user_id=user_id, pbx=pbx
         )
         sess.add(number)
         sess.flush()
