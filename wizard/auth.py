@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from . import clock, db, embedding, i18n, identity
+from . import audit, clock, db, embedding, i18n, identity
 from .clock import now
 from .emails import EmailAddressError, normalise_email
 from .extensions import limiter, login_manager
@@ -103,6 +103,7 @@ def start_login_session(user: User) -> None:
     sess = db.session()
     token = secrets.token_urlsafe(32)
     sess.add(LoginSession(token=token, user_id=user.id))
+    audit.record(sess, user.organisation_id, user.id, "login.succeeded", f"user:{user.id}", now())
     sess.commit()
     embedding.clear_session()  # session.clear(), but a framed wizard stays framed
     user.login_token = token
@@ -151,6 +152,11 @@ def login():
                 user.password_hash = hash_password(form.password.data)  # committed with the login session
             start_login_session(user)
             return redirect(_safe_next() or url_for("wizard.subs.subs"))
+        if user is not None:  # the owner's audit log shows attempts on their people's accounts
+            audit.record(
+                db.session(), user.organisation_id, user.id, "login.failed", f"user:{user.id}", now(), email=user.email
+            )
+            db.session().commit()
         form.password.errors.append(_("Email or password is wrong."))
         return render_template("wizard/login.html", form=form), 401
     status = 422 if form.errors else 200

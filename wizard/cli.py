@@ -12,7 +12,7 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from . import clock, db, drafts, embedding, migrate, porting, queue
+from . import clock, db, drafts, embedding, migrate, notify, porting, queue
 from .emails import EmailAddressError, normalise_email
 from .models import Organisation, User
 from .passwords import MAX_LENGTH, MIN_LENGTH, hash_password, password_problem
@@ -164,22 +164,27 @@ def import_porting_register_command(file):
     metavar="YYYY-MM-DD",
     help="With scheduled: the porting date the operator confirmed (default: the wanted date).",
 )
+@click.option("--reason", default=None, help="With rejected: why, in the words the buyer is told.")
 @with_appcontext
-def port_status_command(number, status, scheduled_for):
+def port_status_command(number, status, scheduled_for, reason):
     """Move the porting of the subscription with NUMBER to STATUS (the operator's callback).
 
     submitted -> scheduled -> completed; rejected or cancelled from submitted or scheduled.
-    Completed makes the subscription active; rejected or cancelled cancels it.
+    Completed makes the subscription active; rejected or cancelled cancels it. The buyer gets an
+    e-mail for each (through the outbox and the mail queue).
     """
     sess = db.session()
+    now = clock.now()
     try:
         change = porting.move_porting(
-            sess, number, status, clock.now(), scheduled_for.date() if scheduled_for else None
+            sess, number, status, now, scheduled_for.date() if scheduled_for else None, (reason or "").strip() or None
         )
+        letters = notify.porting_changed(sess, change, now)
         sess.commit()
     except porting.PortingError as exc:
         sess.rollback()
         raise click.ClickException(str(exc)) from None
+    queue.of().enqueue(letters)
     sub = change.subscription
     # Statuses are shown as they are typed on the command line (data, not words to translate).
     facts = {"number": sub.number.e164, "old": change.old, "new": change.new, "id": sub.id, "status": sub.status}

@@ -14,6 +14,7 @@ ENV_SETTINGS: dict[str, Callable[[str], Any]] = {
     "NUMBER_HOLD_MINUTES": int,
     "DRAFT_MAX_AGE_DAYS": int,
     "ESIM_SMDP_ADDRESS": str,
+    "PUBLIC_URL": str,
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in {"1", "true", "yes"},
     "THEME": lambda v: v.strip() or None,
     "LOGIN_IDLE_MINUTES": int,
@@ -66,6 +67,8 @@ class Defaults:
     MAX_OPEN_DRAFTS_PER_USER = 10  # each may hold a number: one buyer must not empty the pool
     MAX_HELD_NUMBERS_PER_ORGANISATION = 50  # nor a few buyers of one organisation (effects.py)
     ESIM_SMDP_ADDRESS = "smdp.example-operator.test"
+    # Where people reach the wizard: links in e-mails written outside a request (the operator's command line).
+    PUBLIC_URL = "http://127.0.0.1:5000"
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
     SEED_DEMO_ON_START = False

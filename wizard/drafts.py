@@ -9,7 +9,7 @@ from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import clock, numbers
+from . import audit, clock, numbers
 from .db import changed
 from .models import Draft, User
 
@@ -85,7 +85,7 @@ def save_answers(
     return draft.version
 
 
-def discard(sess: Session, draft: Draft, expected_version: int | None, now: datetime) -> None:
+def discard(sess: Session, draft: Draft, expected_version: int | None, now: datetime, actor_id: int) -> None:
     result = changed(
         sess,
         update(Draft)
@@ -96,6 +96,8 @@ def discard(sess: Session, draft: Draft, expected_version: int | None, now: date
     if result != 1:
         raise StaleDraft(draft.id)
     numbers.release_holds(sess, draft.id)
+    kind = (draft.answers or {}).get("type", {}).get("kind")
+    audit.record(sess, draft.organisation_id, actor_id, "draft.discarded", f"draft:{draft.id}", now, kind=kind)
 
 
 def count_started_by(sess: Session, user: User) -> int:

@@ -214,6 +214,7 @@ def _buy(ctx: StepContext, buyer: User) -> tuple[Subscription, list[int]]:
                 "order": order.reference,
                 # Save refuses a bound order until the buyer ticks "I accept the binding period until ...".
                 "binding_accepted_until": quote.binding_ends_on.isoformat() if quote.binding_ends_on else None,
+                **({"port_date": a["porting"]["port_date"]} if porting else {}),
             },
         )
     )

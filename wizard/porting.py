@@ -14,14 +14,14 @@ from typing import Protocol, TextIO
 import holidays
 from babel import Locale
 from babel.lists import format_list
-from flask_babel import get_locale, ngettext
+from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from . import mex, numbers
+from . import audit, mex, numbers
 from .db import changed
-from .models import AuditEvent, PhoneNumber, PortingRegisterEntry, Subscription
+from .models import PhoneNumber, PortingRegisterEntry, Subscription
 
 OTHER_OPERATOR = "Other"  # a value, stored as is; forms show it in the visitor's language
 OPERATORS = ["Telia", "Tele2", "Telenor", "Tre", "Comviq", "Hallon", "Vimla", OTHER_OPERATOR]
@@ -311,18 +311,33 @@ class PortingChange:
     old: str
     new: str
     mex_removed_with: str | None  # the E.164 of the number the ported number was MEX-paired with
+    reason: str | None = None  # why the port was rejected, as the operator gave it
+
+
+def subscription_of(sess: Session, number_text: str) -> Subscription:
+    """The subscription of a number, as the operator names it: the newest one (a number ported again
+    after a failed port has an older, cancelled subscription too)."""
+    try:
+        e164 = numbers.e164(numbers.parse(number_text))
+    except numbers.NumberError:
+        raise PortingError(_("%(number)r is not a valid phone number.", number=number_text)) from None
+    subscription = sess.scalar(
+        select(Subscription).join(Subscription.number).where(PhoneNumber.e164 == e164).order_by(Subscription.id.desc())
+    )
+    if subscription is None:
+        raise PortingError(_("No subscription has the number %(number)s.", number=e164))
+    return subscription
 
 
 def move_porting(
-    sess: Session, number_text: str, new: str, now: datetime, scheduled_for: date | None = None
+    sess: Session,
+    number_text: str,
+    new: str,
+    now: datetime,
+    scheduled_for: date | None = None,
+    reason: str | None = None,
 ) -> PortingChange:
-    """Move the porting of the subscription with this number to `new` and audit it; the caller commits.
-
-    On completed the subscription becomes active; on rejected or cancelled it is cancelled and a
-    MEX pair of its number is removed (a line that never arrived cannot be part of MEX). The number's
-    row stays: the cancelled subscription still refers to it. The change is a conditional UPDATE on
-    the old status, so two callbacks at once cannot both move it.
-    """
+    """The operator's callback: move the porting of the subscription with this number (see change_porting)."""
     if new not in PORTING_TRANSITIONS:
         raise PortingError(
             _(
@@ -331,13 +346,28 @@ def move_porting(
                 statuses=", ".join(PORTING_STATUSES),
             )
         )
-    try:
-        e164 = numbers.e164(numbers.parse(number_text))
-    except numbers.NumberError:
-        raise PortingError(_("%(number)r is not a valid phone number.", number=number_text)) from None
-    subscription = sess.scalar(select(Subscription).join(Subscription.number).where(PhoneNumber.e164 == e164))
-    if subscription is None:
-        raise PortingError(_("No subscription has the number %(number)s.", number=e164))
+    return change_porting(sess, subscription_of(sess, number_text), new, now, None, scheduled_for, reason)
+
+
+def change_porting(
+    sess: Session,
+    subscription: Subscription,
+    new: str,
+    now: datetime,
+    actor_id: int | None,
+    scheduled_for: date | None = None,
+    reason: str | None = None,
+) -> PortingChange:
+    """Move a subscription's porting to `new` and audit it (by `actor_id`, None for the operator);
+    the caller commits.
+
+    On completed the subscription becomes active; on rejected or cancelled it is cancelled, a MEX pair
+    of its number is removed (a line that never arrived cannot be part of MEX) and the number is
+    `gone`: no longer the user's, and free to be ordered for porting again. Its row stays: the
+    cancelled subscription still refers to it. The change is a conditional UPDATE on the old status,
+    so two callbacks (or a callback and the buyer) at once cannot both move it.
+    """
+    e164 = subscription.number.e164
     old = subscription.porting_status
     if old is None:
         raise PortingError(
@@ -370,6 +400,8 @@ def move_porting(
         )
     if scheduled_for is not None and new != "scheduled":
         raise PortingError(_("A date can only be given when the porting is scheduled."))
+    if reason is not None and new != "rejected":
+        raise PortingError(_("A reason can only be given when the porting is rejected."))
     values: dict[str, object] = {"porting_status": new, "status": SUBSCRIPTION_STATUS_AFTER[new]}
     if scheduled_for is not None:
         values["porting_date"] = scheduled_for
@@ -388,41 +420,54 @@ def move_porting(
     data: dict = {"number": e164, "from": old, "to": new}
     if scheduled_for is not None:
         data["date"] = scheduled_for.isoformat()
+    if reason:
+        data["reason"] = reason
     mex_partner = None
     if new in {"rejected", "cancelled"}:
         pair = mex.pair_for(sess, subscription.number_id)
         if pair is not None:
             fixed, mobile = pair.fixed_number.e164, pair.mobile_number.e164
             mex_partner = mobile if fixed == e164 else fixed
-            sess.add(
-                AuditEvent(
-                    organisation_id=subscription.organisation_id,
-                    actor_id=None,
-                    action="mex.disconnected",
-                    subject=f"user:{pair.user_id}",
-                    created_at=now,
-                    data={"fixed": fixed, "mobile": mobile, "reason": f"porting.{new}"},
-                )
+            audit.record(
+                sess,
+                subscription.organisation_id,
+                actor_id,
+                "mex.disconnected",
+                f"user:{pair.user_id}",
+                now,
+                fixed=fixed,
+                mobile=mobile,
+                reason=f"porting.{new}",
             )
             sess.delete(pair)
             data["mex_removed_with"] = mex_partner
-        # The number never arrived: it is no longer the user's (nor offered for MEX); the row stays
-        # because the cancelled subscription refers to it.
         sess.execute(
             update(PhoneNumber)
             .where(PhoneNumber.id == subscription.number_id)
-            .values(user_id=None, pbx=False)
+            .values(status="gone", user_id=None, pbx=False)
             .execution_options(synchronize_session=False)
         )
-    sess.add(
-        AuditEvent(
-            organisation_id=subscription.organisation_id,
-            actor_id=None,
-            action=f"porting.{new}",
-            subject=f"subscription:{subscription.id}",
-            created_at=now,
-            data=data,
-        )
+    audit.record(
+        sess, subscription.organisation_id, actor_id, f"porting.{new}", f"subscription:{subscription.id}", now, **data
     )
     sess.flush()
-    return PortingChange(subscription, old, new, mex_partner)
+    return PortingChange(subscription, old, new, mex_partner, reason)
+
+
+def next_working_day(today: date) -> date:
+    return _calendar(today.year).get_nth_working_day(today, 1)
+
+
+def cancel_refusal(subscription: Subscription, today: date) -> str | None:
+    """Why the buyer can no longer cancel this port (None when they can): it must still be submitted
+    or scheduled, with its porting date more than one working day away (the operators need that long
+    to stop a move)."""
+    if subscription.porting_status not in {"submitted", "scheduled"}:
+        return _("Only a port that is submitted or scheduled can be cancelled.")
+    if subscription.porting_date is not None and subscription.porting_date <= next_working_day(today):
+        return _(
+            "The porting date, %(date)s, is one working day away or less: the move can no longer be stopped."
+            " Call customer service if the number must not move.",
+            date=format_date(subscription.porting_date, "medium"),
+        )
+    return None

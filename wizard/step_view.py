@@ -453,7 +453,7 @@ def discard(draft_id):
         abort(404)
     if request.method == "POST":
         try:
-            drafts.discard(sess, draft, as_int(request.form.get("version")), now())
+            drafts.discard(sess, draft, as_int(request.form.get("version")), now(), current_user.id)
         except drafts.StaleDraft:
             sess.rollback()
             flash(_("This order was changed in another tab. Check it before you discard it."), "warning")

@@ -1,5 +1,7 @@
 """What templates may call: Babel formatting filters and a helper for htmx attributes."""
 
+from datetime import date
+
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -9,6 +11,8 @@ from .embedding import parent_origin
 from .fragments import current_url
 from .i18n import clock, day, language_name, moment, money
 from .numbers import international, national
+from .pricing import localised
+from .sim import grouped
 
 PERMISSION_NAMES = {"account": _l("Account"), "users": _l("Users")}
 
@@ -72,6 +76,9 @@ FILTERS = {
     "unbroken": unbroken,
     "national": national_number,
     "international": international_number,
+    "icc": lambda value: unbroken(grouped(value)),
+    "price_name": lambda item: localised(item, "name"),
+    "isodate": date.fromisoformat,  # a date kept as text (audit events' data) back to a date
 }
 GLOBALS = {
     "get_locale": get_locale,

@@ -1,0 +1,52 @@
+"""E-mail after the purchase: the buyer hears when a port is scheduled, completed, rejected or
+cancelled. The letter is written to the outbox in the transaction that moves the port (so it exists
+exactly when the change does) and delivered by the queue, as the order confirmation is."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from datetime import datetime
+
+from flask import current_app, has_request_context, url_for
+from flask_babel import force_locale, get_locale
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import mail, outbox
+from .models import Order, User
+from .porting import PortingChange
+
+TOLD = ("scheduled", "completed", "rejected", "cancelled")  # "submitted" is the order confirmation's news
+
+
+def link_context():
+    """Links in a letter written outside a request (the operator's command line) are made against
+    PUBLIC_URL, the address people reach the wizard at."""
+    if has_request_context():
+        return nullcontext()
+    return current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"])
+
+
+def porting_changed(sess: Session, change: PortingChange, now: datetime) -> list[int]:
+    """Write the buyer's letter about this porting change to the outbox (ids to enqueue after commit)."""
+    if change.new not in TOLD:
+        return []
+    subscription = change.subscription
+    buyer = sess.scalars(select(User).where(User.id == subscription.created_by_id)).one()
+    order = sess.get(Order, subscription.order_id) if subscription.order_id else None
+    locale = buyer.locale or str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    with link_context():
+        page = url_for("wizard.subscriptions.show", subscription_id=subscription.id, _external=True)
+    with force_locale(locale):
+        rendered = mail.render(
+            "porting_update",
+            status=change.new,
+            number=subscription.number.e164,
+            porting_date=subscription.porting_date,
+            reason=change.reason,
+            order=order,
+            buyer=buyer,
+            page=page,
+        )
+    letter = outbox.Letter(f"porting_{change.new}", buyer.email, locale, rendered.subject, rendered.text, rendered.html)
+    return outbox.add(sess, subscription.organisation_id, subscription.order_id, [letter], now)
