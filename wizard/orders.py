@@ -138,16 +138,17 @@ def _buy(ctx: StepContext, buyer: User) -> tuple[Subscription, list[int]]:
     order = Order(organisation_id=org.id, draft_id=draft.id, buyer_id=buyer.id, created_at=ctx.now)
     sess.add(order)
     sess.flush()  # its id makes the reference
+    quote = pricing.quote(ctx.prices(), ctx.contract, a, ctx.today)
+    # The reference (made from the id) and the price lines as bought: one UPDATE of the new order.
     order.reference = reference(ctx.today.year, order.id)
+    order.lines = [
+        {"item_id": item.id, "monthly_ore": monthly, "one_off_ore": one_off} for item, monthly, one_off in quote.lines
+    ]
     kind = a["type"]["kind"]
     pbx = a["pbx"]["mode"] == "pbx"
     user_id = int(a["user"]["user_id"])
     number_id = _number(ctx, kind, user_id, pbx)
     e164 = number_e164(a)
-    quote = pricing.quote(ctx.prices(), ctx.contract, a, ctx.today)
-    order.lines = [
-        {"item_id": item.id, "monthly_ore": monthly, "one_off_ore": one_off} for item, monthly, one_off in quote.lines
-    ]
     basis = a["price_basis"]["basis"]
     call_rate = pricing.find(ctx.prices(), "call_rate", a["call_rate"]["code"])
     assert call_rate is not None, "recheck() found the call rate a moment ago, in this transaction"
