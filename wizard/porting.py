@@ -418,8 +418,8 @@ def change_porting(
         )
     sess.refresh(subscription)
     data: dict = {"number": e164, "from": old, "to": new}
-    if scheduled_for is not None:
-        data["date"] = scheduled_for.isoformat()
+    if new == "scheduled" and subscription.porting_date is not None:  # confirmed, or else the wanted date
+        data["date"] = subscription.porting_date.isoformat()
     if reason:
         data["reason"] = reason
     mex_partner = None
