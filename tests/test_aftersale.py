@@ -4,7 +4,9 @@ the buyer's e-mails when the operator moves a port, delivered to a real SMTP ser
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import re
 from datetime import timedelta
 
@@ -70,7 +72,7 @@ def cancel(b, subscription_id, **headers):
     return b.client.post(url, data={"csrf_token": csrf_token(confirm.get_data(as_text=True))}, headers=headers)
 
 
-def test_port_cancel_and_port_again_are_on_the_page_subs_and_the_audit_log(buyer_as, query, runner):
+def test_port_cancel_and_port_again_are_on_the_page_subs_and_the_audit_log(buyer_as, query, login_as):
     b = buyer_as("buyer")
     first = order_port(b, query)
     shown = b.get(f"{SUBS}/subscriptions/{first}")
@@ -109,6 +111,19 @@ def test_port_cancel_and_port_again_are_on_the_page_subs_and_the_audit_log(buyer
         assert done == ["subscription.purchased", "porting.cancelled", "subscription.purchased"]
 
     query(check)
+
+    # The owner finds all three, with who did them, on the audit log and in its CSV.
+    owner = login_as("owner")
+    log = text_of(owner.get("/settings/account/audit?kind=subscription.purchased"))
+    assert log.count("Björn Sandberg") >= 2 and log.count("Subscription bought") >= 2
+    log = text_of(owner.get("/settings/account/audit?kind=porting.cancelled"))
+    assert "Björn Sandberg" in log and "Porting cancelled" in log
+    exported = owner.get("/settings/account/audit.csv")
+    rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
+    done = [(row[1], row[3]) for row in rows[1:] if row[3] in ("subscription.purchased", "porting.cancelled")]
+    assert sorted(done) == sorted(
+        [("Björn Sandberg", "subscription.purchased")] * 2 + [("Björn Sandberg", "porting.cancelled")]
+    )
 
 
 def test_the_buyer_is_told_by_e_mail_when_the_operator_schedules_or_rejects(buyer_as, query, runner, smtp, app):  # noqa: F811
