@@ -244,8 +244,6 @@ class Order(Base):
     draft_id: Mapped[str] = mapped_column(ForeignKey("drafts.id"), unique=True)
     buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
-    # The itemised price as bought: [{"item_id", "monthly_ore", "one_off_ore"}] (None: bought before it was kept).
-    lines: Mapped[list[dict[str, int]] | None] = mapped_column(JSON)
 
 
 class OutboxMessage(Base):
@@ -307,6 +305,8 @@ class Subscription(Base):
     top_up: Mapped[bool | None] = mapped_column(Boolean)
     monthly_ore: Mapped[int] = mapped_column(Integer)
     one_off_ore: Mapped[int] = mapped_column(Integer)
+    # The itemised price as bought: [{"item_id", "monthly_ore", "one_off_ore"}] (None: bought before it was kept).
+    price_lines: Mapped[list[dict[str, int]] | None] = mapped_column(JSON)
     binding_ends_on: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(12), default="active")
     porting_status: Mapped[str | None] = mapped_column(String(12))

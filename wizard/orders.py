@@ -134,16 +134,27 @@ class _Taken(Exception):
 
 
 def _buy(ctx: StepContext, buyer: User) -> tuple[Subscription, list[int]]:
-    sess, draft, a, org = ctx.sess, ctx.draft, ctx.answers, ctx.org
-    order = Order(organisation_id=org.id, draft_id=draft.id, buyer_id=buyer.id, created_at=ctx.now)
-    sess.add(order)
-    sess.flush()  # its id makes the reference
-    quote = pricing.quote(ctx.prices(), ctx.contract, a, ctx.today)
-    # The reference (made from the id) and the price lines as bought: one UPDATE of the new order.
+    order = new_order(ctx, buyer)
+    subscription, quote = add_subscription(ctx, buyer, order)
+    messages = _messages(ctx, buyer, order, subscription, quote)
+    ctx.sess.flush()
+    return subscription, messages
+
+
+def new_order(ctx: StepContext, buyer: User) -> Order:
+    """The order of this Save (one per draft: a resent Save cannot make a second), with its reference."""
+    order = Order(organisation_id=ctx.org.id, draft_id=ctx.draft.id, buyer_id=buyer.id, created_at=ctx.now)
+    ctx.sess.add(order)
+    ctx.sess.flush()  # its id makes the reference, written with the next flush
     order.reference = reference(ctx.today.year, order.id)
-    order.lines = [
-        {"item_id": item.id, "monthly_ore": monthly, "one_off_ore": one_off} for item, monthly, one_off in quote.lines
-    ]
+    return order
+
+
+def add_subscription(ctx: StepContext, buyer: User, order: Order) -> tuple[Subscription, pricing.Quote]:
+    """Buy what ctx.answers (one subscription's answers, checked) describe, under `order`: assign the
+    number, record the subscription with its price lines, the SIM and the MEX pair, and audit it."""
+    sess, draft, a, org = ctx.sess, ctx.draft, ctx.answers, ctx.org
+    quote = pricing.quote(ctx.prices(), ctx.contract, a, ctx.today)
     kind = a["type"]["kind"]
     pbx = a["pbx"]["mode"] == "pbx"
     user_id = int(a["user"]["user_id"])
@@ -170,6 +181,10 @@ def _buy(ctx: StepContext, buyer: User) -> tuple[Subscription, list[int]]:
         top_up=(a["top_up"]["top_up"] == "yes") if "top_up" in a else None,
         monthly_ore=quote.monthly_ore,
         one_off_ore=quote.one_off_ore,
+        price_lines=[
+            {"item_id": item.id, "monthly_ore": monthly, "one_off_ore": one_off}
+            for item, monthly, one_off in quote.lines
+        ],
         binding_ends_on=quote.binding_ends_on,
         status="pending_port" if porting else "active",
         porting_status="submitted" if porting else None,
@@ -219,9 +234,7 @@ def _buy(ctx: StepContext, buyer: User) -> tuple[Subscription, list[int]]:
             },
         )
     )
-    messages = _messages(ctx, buyer, order, subscription, quote)
-    sess.flush()
-    return subscription, messages
+    return subscription, quote
 
 
 def _messages(

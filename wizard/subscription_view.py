@@ -46,8 +46,8 @@ def timeline(subscription: Subscription) -> list[tuple[AuditEvent, User | None]]
 
 
 def price_lines(subscription: Subscription) -> list[tuple[PriceItem, int, int]]:
-    """The price lines as bought (the order keeps them), with their items for the names."""
-    lines = (subscription.order.lines if subscription.order else None) or []
+    """The price lines as bought, with their items for the names."""
+    lines = subscription.price_lines or []
     if not lines:
         return []
     items = {

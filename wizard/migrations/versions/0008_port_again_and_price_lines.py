@@ -1,10 +1,10 @@
-"""a number can be ported again after its port failed; an order keeps its itemised price
+"""a number can be ported again after its port failed; a subscription keeps its itemised price
 
 `phone_numbers.status` may be `gone`: a number that was to be moved here and never arrived (its port
 was rejected or cancelled). `subscriptions.number_id` is no longer unique: a partial unique index
 allows one subscription per number that is not cancelled, so the same number can be ordered for
-porting again while the cancelled subscription keeps its history. `orders.lines` keeps the price lines
-as bought (item, monthly and one-off fee), shown on the subscription's page.
+porting again while the cancelled subscription keeps its history. `subscriptions.price_lines` keeps the
+price lines as bought (item, monthly and one-off fee), shown on the subscription's page.
 
 Revision ID: 0008
 Revises: 0007
@@ -37,8 +37,8 @@ def upgrade() -> None:
         batch_op.create_index(
             "uq_subscriptions_live_number", ["number_id"], unique=True, sqlite_where=LIVE, postgresql_where=LIVE
         )
-    with op.batch_alter_table("orders") as batch_op:
-        batch_op.add_column(sa.Column("lines", sa.JSON(), nullable=True))
+    with op.batch_alter_table("subscriptions") as batch_op:
+        batch_op.add_column(sa.Column("price_lines", sa.JSON(), nullable=True))
     # Numbers whose port was rejected or cancelled before this release never arrived: gone.
     op.execute(
         "UPDATE phone_numbers SET status = 'gone' WHERE id IN (SELECT number_id FROM subscriptions"
@@ -50,8 +50,8 @@ def downgrade() -> None:
     # A number ordered again after its port failed has two subscriptions: the old, cancelled one
     # cannot keep it under a unique constraint, so a downgrade with such numbers is refused.
     op.execute("UPDATE phone_numbers SET status = 'assigned' WHERE status = 'gone'")
-    with op.batch_alter_table("orders") as batch_op:
-        batch_op.drop_column("lines")
+    with op.batch_alter_table("subscriptions") as batch_op:
+        batch_op.drop_column("price_lines")
     with op.batch_alter_table("subscriptions", naming_convention=NAMING) as batch_op:
         batch_op.drop_index("uq_subscriptions_live_number")
         batch_op.create_unique_constraint(_unique_number_name(), ["number_id"])
