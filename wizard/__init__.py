@@ -19,6 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import (
     audit_view,
     auth,
+    batch_view,
     cli,
     config,
     db,
@@ -160,7 +161,7 @@ def blueprint(standalone: bool) -> Blueprint:
         static_folder=config.resource_dir("static"),
         static_url_path="/static",
     )
-    for page in (auth, subs_view, step_view, subscription_view, users_view, audit_view, embed_view):
+    for page in (auth, subs_view, step_view, batch_view, subscription_view, users_view, audit_view, embed_view):
         if page in (auth, embed_view) and not standalone:
             continue  # mounted: the host logs people in, and shows the wizard in its own pages
         bp.register_blueprint(page.bp)

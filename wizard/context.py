@@ -3,8 +3,10 @@ contract, today's date, the number it holds, and the price list (read once, when
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -26,6 +28,14 @@ class StepContext:
     hold_minutes: int
     held: PhoneNumber | None = None  # the number the draft holds (its hold may have run out)
     _prices: dict = field(default_factory=dict, repr=False)
+    # What several forms of one request read alike (the organisation's people, its reserved numbers):
+    # read once. Copies of the context (dataclasses.replace, one per line of a bulk order) share it.
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def cached(self, key: tuple, read: Callable[[], Any]) -> Any:
+        if key not in self._cache:
+            self._cache[key] = read()
+        return self._cache[key]
 
     @property
     def kind(self) -> str | None:

@@ -261,7 +261,7 @@ class NumberForm(StepForm):
             self.fill_reserved(ctx)
 
     def fill_reserved(self, ctx):
-        self.reserved = numbers.reserved_for(ctx.sess, ctx.org.id, ctx.kind)
+        self.reserved = ctx.cached(("reserved", ctx.kind), lambda: numbers.reserved_for(ctx.sess, ctx.org.id, ctx.kind))
         self.reserved_number.choices = options([(str(n.id), numbers.national(n.e164)) for n in self.reserved])
 
     def decorate(self, ctx):
@@ -528,17 +528,22 @@ class PbxForm(StepForm):
     }
 
 
+def organisation_users(ctx: StepContext) -> dict[str, User]:
+    """The organisation's active people who can be given a number, by id (as text), by name."""
+    return {
+        str(u.id): u
+        for u in ctx.sess.scalars(
+            select(User).where(User.organisation_id == ctx.org.id, User.active.is_(True)).order_by(User.name)
+        )
+    }
+
+
 class UserForm(StepForm):
     user_id = SelectField(_l("Who will use the number?"), validators=[DataRequired(_l("Choose a user"))])
 
     def prepare(self, ctx):
         self.ctx = ctx
-        self.users = {
-            str(u.id): u
-            for u in ctx.sess.scalars(
-                select(User).where(User.organisation_id == ctx.org.id, User.active.is_(True)).order_by(User.name)
-            )
-        }
+        self.users = ctx.cached(("users",), lambda: organisation_users(ctx))
         self.user_id.choices = options(
             [("", _l("Choose a user"))] + [(i, f"{u.name} ({u.email})") for i, u in self.users.items()]
         )

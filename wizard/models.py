@@ -219,8 +219,14 @@ class Draft(Base):
     """A half-finished order: the answers so far, versioned against lost updates."""
 
     __tablename__ = "drafts"
-    __table_args__ = (CheckConstraint("status IN ('open', 'submitted', 'discarded')", name="ck_drafts_status"),)
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'submitted', 'discarded')", name="ck_drafts_status"),
+        CheckConstraint("kind IN ('single', 'batch')", name="ck_drafts_kind"),
+    )
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_draft_id)
+    # single: one subscription, step by step (steps.py); batch: one set of choices and a line per person
+    # (batch.py), bought in one Save; each line then gets a submitted single draft of its own.
+    kind: Mapped[str] = mapped_column(String(10), default="single", server_default="single")
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

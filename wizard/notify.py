@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from datetime import datetime
+from typing import Any
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale, get_locale
@@ -50,3 +51,48 @@ def porting_changed(sess: Session, change: PortingChange, now: datetime) -> list
         )
     letter = outbox.Letter(f"porting_{change.new}", buyer.email, locale, rendered.subject, rendered.text, rendered.html)
     return outbox.add(sess, subscription.organisation_id, subscription.order_id, [letter], now)
+
+
+def batch_bought(ctx, buyer: User, order: Order, bought: list[tuple[Any, dict]]) -> list[int]:
+    """The e-mails of a batch, into the outbox with it: one confirmation to the buyer listing every
+    line, and to each person who gets an eSIM, the link to its page (a message per eSIM)."""
+    speaking = str(get_locale())
+    subscriptions = [subscription for subscription, _answers in bought]
+    users = {u.id: u for u in ctx.sess.scalars(select(User).where(User.id.in_({s.user_id for s in subscriptions})))}
+    esims = [s for s, answers in bought if answers.get("sim", {}).get("sim_kind") == "esim"]
+    letters = []
+    locale = buyer.locale or speaking
+    with force_locale(locale):
+        rendered = mail.render(
+            "batch_confirmation",
+            order=order,
+            buyer=buyer,
+            organisation=ctx.org,
+            lines=[(s, users[s.user_id]) for s in subscriptions],
+            monthly_ore=sum(s.monthly_ore for s in subscriptions),
+            one_off_ore=sum(s.one_off_ore for s in subscriptions),
+            esim_urls={s.id: url_for("wizard.subscriptions.esim", subscription_id=s.id, _external=True) for s in esims},
+        )
+    letters.append(
+        outbox.Letter("batch_confirmation", buyer.email, locale, rendered.subject, rendered.text, rendered.html)
+    )
+    for subscription in esims:
+        user = users[subscription.user_id]
+        if user.id == buyer.id:
+            continue  # the buyer's own eSIM links are in their confirmation
+        locale = user.locale or speaking
+        with force_locale(locale):
+            rendered = mail.render(
+                "esim_ready",
+                order=order,
+                buyer=buyer,
+                user=user,
+                number=subscription.number.e164,
+                esim_url=url_for("wizard.subscriptions.esim", subscription_id=subscription.id, _external=True),
+            )
+        letters.append(
+            outbox.Letter(
+                f"esim_ready_{subscription.id}", user.email, locale, rendered.subject, rendered.text, rendered.html
+            )
+        )
+    return outbox.add(ctx.sess, ctx.org.id, order.id, letters, ctx.now)

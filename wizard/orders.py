@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import current_app, url_for
+from flask import current_app, flash, url_for
 from flask_babel import force_locale, get_locale, gettext
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from . import flow, mail, numbers, outbox, pricing, queue, review
+from . import drafts, flow, mail, numbers, outbox, pricing, queue, review
 from .context import StepContext
 from .db import changed
 from .effects import HOLDING_CHOICES
@@ -119,6 +119,18 @@ def place(ctx: StepContext, buyer: User, checked_version: int | None) -> Subscri
         return Problem(taken.step, {taken.field: [taken.message]})
     queue.of().enqueue(messages)  # after the commit: a worker must find the rows
     return subscription
+
+
+def at_limit(sess: Session, user: User) -> bool:
+    """Whether this buyer has as many unfinished orders as they may have (then says so)."""
+    started = drafts.count_started_by(sess, user)
+    if started < current_app.config["MAX_OPEN_DRAFTS_PER_USER"]:
+        return False
+    flash(
+        gettext("You have %(n)s unfinished orders. Finish or discard one before you start another.", n=started),
+        "warning",
+    )
+    return True
 
 
 def reference(year: int, order_id: int) -> str:

@@ -18,10 +18,12 @@ def rows(ctx: StepContext) -> list[tuple]:
     ]
 
 
-def progress(draft: Draft) -> dict:
+def progress(draft: Draft) -> dict | None:
     """How far an order got, counted as the wizard's "Step N of M": the resume step, its position on
     the route (every applicable step, the first and Check your answers included) and the route's
     length; and the steps still without an answer."""
+    if draft.kind == "batch":
+        return None  # a batch has no steps to count: Subs says how many lines it has
     route = flow.path(STEPS, draft.answers)
     resume = flow.first_incomplete(STEPS, draft.answers)
     return {

@@ -166,20 +166,11 @@ def start(answers: dict, starting_values: dict | None = None):
     """A new draft within the open-order limit, then its first step that needs an answer."""
     sess = db.session()
     db.lock_for_write(sess)  # the count and the new draft in one locked transaction: no way past the limit
-    if at_limit(sess):
+    if orders.at_limit(sess, current_user):
         return redirect(url_for("wizard.subs.subs"), 303)
     draft = drafts.create(sess, current_user, answers, now(), prefill=starting_values)
     sess.commit()
     return redirect(step_url(draft, flow.first_incomplete(STEPS, draft.answers).key), 303)
-
-
-def at_limit(sess) -> bool:
-    """Whether this buyer has as many unfinished orders as they may have (then says so)."""
-    started = drafts.count_started_by(sess, current_user)
-    if started < current_app.config["MAX_OPEN_DRAFTS_PER_USER"]:
-        return False
-    flash(_("You have %(n)s unfinished orders. Finish or discard one before you start another.", n=started), "warning")
-    return True
 
 
 @bp.route(f"{ORDERS}/new", methods=["GET", "POST"])
@@ -204,6 +195,8 @@ def new_context() -> StepContext:
 def resume(draft_id):
     """Resume: the first step that still needs an answer."""
     draft, held = open_draft(draft_id)
+    if draft.kind == "batch":
+        return redirect(url_for("wizard.batches.edit", draft_id=draft.id))
     if draft.status == "submitted":
         return redirect(url_for("wizard.orders.done", draft_id=draft.id))
     ctx = context(draft, held)

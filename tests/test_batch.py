@@ -1,0 +1,225 @@
+"""Subs for several people without JavaScript (plain posts, CSRF on), on SQLite and PostgreSQL: three
+people in one Save, a CSV of 100 lines, a CSV with mistakes refused line by line with nothing bought
+or held, adding and removing lines, resuming and discarding a batch, and two Saves at once."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from sqlalchemy import func, select
+from stdnum import luhn
+
+from tests.conftest import csrf_token
+from tests.test_concurrency import race
+from tests.test_journey import porting_day
+from tests.wizard_client import hidden
+from wizard import batch
+from wizard.models import Draft, OutboxMessage, PhoneNumber, Sim, Subscription
+
+SUBS = "/settings/account/subs"
+SHARED = {
+    "price_basis-basis": "unbound",
+    "call_rate-code": "rate-fixed",
+    "data_package-code": "data-5",
+    "pbx-mode": "independent",
+    "top_up-top_up": "no",
+}
+
+
+def icc(n: int) -> str:
+    """A valid ICC (89…, Luhn check digit), different for each n."""
+    body = f"894607{n:013d}"
+    return body + luhn.calc_check_digit(body)
+
+
+def start(b, kind="mobile") -> str:
+    page = b.get(SUBS).get_data(as_text=True)
+    response = b.client.post(f"{SUBS}/batches", data={"csrf_token": csrf_token(page), "kind": kind})
+    assert response.status_code == 303, response.status_code
+    return response.headers["Location"]
+
+
+def table(lines: list[dict]) -> dict:
+    return {f"lines-{i}-{column}": value for i, line in enumerate(lines) for column, value in line.items()}
+
+
+def post(b, url, data, **kwargs):
+    page = b.get(url).get_data(as_text=True)
+    version = hidden(page, "version")[0]
+    return b.client.post(url, data={"csrf_token": csrf_token(page), "version": version, **data}, **kwargs)
+
+
+def line(email, choice="new", number="", sim="esim", icc_="", **port):
+    return {"email": email, "number_choice": choice, "number": number, "sim": sim, "icc": icc_, **port}
+
+
+THREE = [
+    line("anna@nordlys.test", sim="esim"),
+    line("erik@nordlys.test", sim="physical", icc_=icc(1)),
+    line("buyer@nordlys.test", choice="reserved", number="073-123 45 00", sim="physical", icc_=icc(2)),
+]
+
+
+def save(b, url):
+    review = url + "/review"
+    page = b.get(review).get_data(as_text=True)
+    return b.client.post(url + "/save", data={"csrf_token": csrf_token(page), "version": hidden(page, "version")[0]})
+
+
+def test_three_people_in_one_save_without_javascript(buyer_as, query):
+    b = buyer_as("owner")
+    url = start(b)
+    checked = post(b, url, {**SHARED, **table(THREE)})
+    assert checked.status_code == 303 and checked.headers["Location"].endswith("/review"), checked.status_code
+    review = b.get(url + "/review").get_data(as_text=True)
+    assert "Buy 3 subscriptions" in review
+    saved = save(b, url)
+    assert saved.status_code == 303 and saved.headers["Location"].endswith("/done")
+    done = b.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "Subscriptions ordered" in done and done.count("/esim") >= 1
+    assert len(re.findall(r'class="number" href="[^"]+/subscriptions/\d+"', done)) == 3
+
+    def check(s):
+        subs = s.scalars(select(Subscription).order_by(Subscription.id)).all()
+        assert [sub.user.email for sub in subs] == [x["email"] for x in THREE]
+        assert len({sub.order_id for sub in subs}) == 1 and all(sub.number.status == "assigned" for sub in subs)
+        assert subs[2].number.e164 == "+46731234500"
+        assert sorted(s.scalars(select(Sim.kind))) == ["esim", "physical", "physical"]
+        assert s.scalar(select(Draft.status).where(Draft.kind == "batch")) == "submitted"
+        kinds = sorted(s.scalars(select(OutboxMessage.kind)))
+        assert kinds[0] == "batch_confirmation" and kinds[1].startswith("esim_ready_")  # Anna's eSIM link
+
+    query(check)
+    assert f'href="{SUBS}/subscriptions/' in b.get(SUBS).get_data(as_text=True)  # Subs shows them
+
+
+def test_a_csv_with_a_bad_icc_on_line_4_and_a_number_twice_on_line_7_is_refused_naming_both(buyer_as, query):
+    b = buyer_as("owner")
+    url = start(b)
+    rows = [line("anna@nordlys.test", sim="physical", icc_=icc(10 + n)) for n in range(8)]
+    rows[3]["icc"] = icc(13)[:-1] + str((int(icc(13)[-1]) + 1) % 10)  # wrong check digit
+    rows[2].update(number_choice="reserved", number="073-123 45 01")
+    rows[6].update(number_choice="reserved", number="073-123 45 01")
+    csv_text = ",".join(batch.COLUMNS) + "\n" + "\n".join(",".join(r.get(c, "") for c in batch.COLUMNS) for r in rows)
+    page = b.get(url).get_data(as_text=True)
+    uploaded = b.client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(page),
+            "version": hidden(page, "version")[0],
+            **SHARED,
+            "_upload": "1",
+            "csv": (io.BytesIO(csv_text.encode()), "team.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 303
+    refused = post(b, url, {**SHARED, **table(batch.stored_lines(query(lambda s: s.scalar(select(Draft)))))})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "Line 4, SIM card number (ICC)" in html and "Line 7, Reserved number or number to move" in html
+    assert "Also on line 3" in html
+    assert query(lambda s: s.scalar(select(func.count(Subscription.id)))) == 0
+    assert query(lambda s: s.scalar(select(func.count(PhoneNumber.id)).where(PhoneNumber.status == "held"))) == 0
+    assert b.get(url + "/review").status_code == 302  # not checked: no way to Save
+
+
+def test_a_csv_of_100_lines_is_checked_and_bought_in_one_save(buyer_as, query):
+    b = buyer_as("owner")
+    url = start(b)
+    day = porting_day()
+    rows = [
+        line(
+            "erik@nordlys.test",
+            choice="port",
+            number=f"070-500 {n // 100:02d} {n % 100:02d}",
+            sim="physical",
+            icc_=icc(100 + n),
+            port_operator="Telia",
+            port_date=day,
+        )
+        for n in range(100)
+    ]
+    csv_text = ";".join(batch.COLUMNS) + "\n" + "\n".join(";".join(r.get(c, "") for c in batch.COLUMNS) for r in rows)
+    page = b.get(url).get_data(as_text=True)
+    uploaded = b.client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(page),
+            "version": hidden(page, "version")[0],
+            **SHARED,
+            "_upload": "1",
+            "csv": (io.BytesIO(csv_text.encode()), "team.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 303
+    stored = batch.stored_lines(query(lambda s: s.scalar(select(Draft))))
+    assert len(stored) == 100
+    checked = post(b, url, {**SHARED, **table(stored)})
+    assert checked.status_code == 303, re.findall(
+        r'class="error-message"[^>]*>(.*?)</p>', checked.get_data(as_text=True)
+    )[:5]
+    assert save(b, url).status_code == 303
+    assert query(lambda s: s.scalar(select(func.count(Subscription.id)))) == 100
+
+
+def test_lines_are_added_and_removed_and_what_was_typed_is_kept(buyer_as, query):
+    b = buyer_as("owner")
+    url = start(b)
+    added = post(b, url, {**SHARED, **table([line("anna@nordlys.test")]), "_add": "1"})
+    assert added.status_code == 303
+    page = b.get(url).get_data(as_text=True)
+    assert 'name="lines-1-email"' in page and 'value="anna@nordlys.test" selected' in page
+    removed = post(b, url, {**table([line("anna@nordlys.test"), line("erik@nordlys.test")]), "_remove": "0"})
+    assert removed.status_code == 303
+    lines = batch.stored_lines(query(lambda s: s.scalar(select(Draft))))
+    assert [x["email"] for x in lines] == ["erik@nordlys.test"]
+
+
+def test_a_batch_is_resumed_and_discarded_from_subs(buyer_as, query):
+    b = buyer_as("owner")
+    url = start(b)
+    post(b, url, {**SHARED, **table(THREE), "_go": "later"})
+    subs = b.get(SUBS).get_data(as_text=True)
+    assert "For several people: 3 lines" in subs
+    draft_id = url.rsplit("/", 1)[-1]
+    assert b.get(f"{SUBS}/orders/{draft_id}").headers["Location"].endswith(f"/batches/{draft_id}")
+    discard = b.get(f"{SUBS}/orders/{draft_id}/discard")
+    token = csrf_token(discard.get_data(as_text=True))
+    gone = b.client.post(
+        f"{SUBS}/orders/{draft_id}/discard",
+        data={"csrf_token": token, "version": hidden(discard.get_data(as_text=True), "version")[0]},
+    )
+    assert gone.status_code == 303
+    assert b.get(url).status_code == 404
+
+
+def test_two_saves_of_one_batch_at_once_buy_it_once(buyer_as, login_as, query):
+    b = buyer_as("owner")
+    url = start(b)
+    assert post(b, url, {**SHARED, **table(THREE)}).status_code == 303
+    tabs = [login_as("owner") for _ in range(2)]
+    pages = [t.get(url + "/review").get_data(as_text=True) for t in tabs]
+    results = race(
+        [
+            lambda t=t, page=page: (
+                t.client.post(
+                    url + "/save", data={"csrf_token": csrf_token(page), "version": hidden(page, "version")[0]}
+                ).status_code
+            )
+            for t, page in zip(tabs, pages, strict=True)
+        ]
+    )
+    assert results == [303, 303]
+    assert query(lambda s: s.scalar(select(func.count(Subscription.id)))) == 3
+
+
+@pytest.mark.parametrize("who", ["staff", "fjord"])
+def test_other_people_cannot_see_a_batch(buyer_as, login_as, who):
+    b = buyer_as("owner")
+    url = start(b)
+    other = login_as(who)
+    assert other.get(url).status_code == (403 if who == "staff" else 404)

@@ -1,0 +1,451 @@
+"""Orders for several people at once: one set of choices for the whole team, then a line per person
+(who, which number, which SIM), typed in a table or read from a CSV file, bought in one Save.
+
+Each line is checked with exactly the rules of a single order: it becomes the answers of a single
+order (the shared choices plus its own), and each step's form validates them as if the buyer had
+posted that step (`orders.bind_form`, the same forms and domain code). Save re-checks every line,
+then buys them all in one transaction under one order, or none.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from werkzeug.datastructures import MultiDict
+
+from . import notify, numbers, queue
+from .context import StepContext
+from .db import changed
+from .effects import HOLDING_CHOICES
+from .forms import organisation_users
+from .inputs import has_control, printable
+from .models import Draft, Order, Subscription, User, new_draft_id
+from .orders import add_subscription, bind_form, new_order, reference
+from .steps import BY_KEY, STEPS
+
+MAX_LINES = 100
+COLUMNS = ("email", "number_choice", "number", "port_operator", "port_date", "port_owner_org_number", "sim", "icc")
+COLUMN_NAMES = {
+    "email": _l("Person (e-mail address)"),
+    "number_choice": _l("Number"),
+    "number": _l("Reserved number or number to move"),
+    "port_operator": _l("Current operator"),
+    "port_date": _l("Wanted porting date"),
+    "port_owner_org_number": _l("Owner's organisation number"),
+    "sim": _l("SIM"),
+    "icc": _l("SIM card number (ICC)"),
+}
+NUMBER_CHOICES = ("new", "reserved", "port")  # no "specific" in bulk: a search does not fit a line
+SIM_CHOICES = ("physical", "esim")
+# The steps whose answers every line shares (the type is chosen when the batch starts).
+SHARED = ("price_basis", "call_rate", "data_package", "pbx", "top_up")
+# Which column a step's field is typed in, to name it in a problem.
+FIELD_COLUMN = {
+    "user_id": "email",
+    "choice": "number_choice",
+    "reserved_number": "number",
+    "port_number": "number",
+    "port_operator": "port_operator",
+    "port_date": "port_date",
+    "port_owner": "port_owner_org_number",
+    "port_owner_org_number": "port_owner_org_number",
+    "sim_kind": "sim",
+    "icc": "icc",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong with a line (1-based; 0 for the shared choices): which column, its value, why."""
+
+    line: int
+    column: str
+    value: str
+    message: str
+
+
+@dataclass
+class Checked:
+    """The batch's answers: shared (single-order answers without number, SIM or user), one set of
+    single-order answers per line (None for a line with a problem), and every problem found."""
+
+    shared: dict
+    lines: list[dict | None] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and bool(self.lines)
+
+
+def blank_line() -> dict[str, str]:
+    return {column: "" for column in COLUMNS}
+
+
+def shared_steps(kind: str):
+    """The shared steps that apply to this kind (data package and top-up: mobile only)."""
+    return [BY_KEY[key] for key in SHARED if BY_KEY[key].applies({"type": {"kind": kind}})]
+
+
+def shared_forms(ctx: StepContext, formdata) -> dict:
+    """The shared steps' forms on formdata (each under its step's prefix: two steps both have a
+    `code`), prepared as the single order's. MEX is not offered in bulk: the PBX form ignores it."""
+    forms = {}
+    for step in shared_steps(ctx.kind or "mobile"):
+        form = step.form(formdata=formdata, prefix=f"{step.key}-", meta={"csrf": False})
+        form.ignored = frozenset(step.reveals)  # the PBX step's MEX: per person, in Users & Teams
+        form.prepare(ctx)
+        forms[step.key] = form
+    return forms
+
+
+def check_shared(ctx: StepContext, forms: Mapping) -> tuple[dict, list[Problem]]:
+    answers = {"type": ctx.answers["type"]}
+    problems = []
+    for key, form in forms.items():
+        if form.validate():
+            answers[key] = form.values(ctx)
+        else:
+            problems += [
+                Problem(0, form[name].id, "", str(message))
+                for name, messages in form.errors.items()
+                for message in messages
+            ]
+    return answers, problems
+
+
+def check(ctx: StepContext, shared: dict, lines: list[dict[str, str]], to_come: bool = True) -> Checked:
+    """Check every line against the shared answers with the single order's forms; the same ICC or
+    number on two lines is a problem of the later one. `to_come`: new numbers are not held yet (they
+    are taken at Save), so a line's "new" needs no number."""
+    result = Checked(shared)
+    if not lines:
+        result.problems.append(Problem(0, "lines", "", gettext("Add at least one line")))
+    if len(lines) > MAX_LINES:
+        result.problems.append(
+            Problem(
+                0,
+                "lines",
+                "",
+                gettext("A batch has at most %(n)s lines; this one has %(m)s.", n=MAX_LINES, m=len(lines)),
+            )
+        )
+        return result
+    seen: dict[tuple[str, str], int] = {}
+    for index, line in enumerate(lines, start=1):
+        answers, problems = check_line(ctx, shared, line, index)
+        for column, value in ((c, v) for c, v in duplicates_key(answers) if v):
+            first = seen.setdefault((column, value), index)
+            if first != index:
+                problems.append(
+                    Problem(
+                        index,
+                        column,
+                        line.get(column, ""),
+                        gettext("Also on line %(n)s: each line needs its own", n=first),
+                    )
+                )
+        result.problems += problems
+        result.lines.append(None if problems else answers)
+    return result
+
+
+def duplicates_key(answers: dict | None) -> Iterable[tuple[str, str]]:
+    """What must differ between lines: the number (reserved or moved here) and the SIM card."""
+    if not answers:
+        return []
+    number = answers.get("porting", {}).get("e164") or answers.get("number", {}).get("e164") or ""
+    return [("number", number), ("icc", answers.get("sim", {}).get("icc") or "")]
+
+
+def check_line(ctx: StepContext, shared: dict, line: Mapping[str, str], index: int) -> tuple[dict, list[Problem]]:
+    """One line as a single order's answers, each of its steps validated by that step's form."""
+    answers = dict(shared)
+    line_ctx = replace(ctx, answers=answers)
+    posted, problems = step_posts(line_ctx, line, index)
+    for step in STEPS:
+        if step.key not in posted:
+            continue
+        form = bind_form(step, line_ctx, posted[step.key], csrf=False)
+        if not form.validate():
+            for name, messages in form.errors.items():
+                column = FIELD_COLUMN.get(name, name)
+                problems += [Problem(index, column, line.get(column, ""), str(message)) for message in messages]
+            continue
+        answers[step.key] = form.values(line_ctx)
+        line_ctx.answers = answers
+    return answers, problems
+
+
+def step_posts(ctx: StepContext, line: Mapping[str, str], index: int) -> tuple[dict[str, MultiDict], list[Problem]]:
+    """A line's columns as the posts of the steps they answer (user, number, porting, SIM), and what
+    cannot even be posted: an e-mail address nobody has, a number choice bulk does not offer, a
+    reserved number the organisation does not have."""
+    problems = []
+    users = ctx.cached(("users_by_email",), lambda: {u.email: u for u in organisation_users(ctx).values()})
+    email = (line.get("email") or "").strip().lower()
+    person = users.get(email)
+    posts: dict[str, MultiDict] = {}
+    if person is not None or not email:
+        posts["user"] = MultiDict({"user_id": str(person.id) if person else ""})
+    else:
+        problems.append(
+            Problem(
+                index, "email", line.get("email", ""), gettext("Nobody in your organisation has this e-mail address")
+            )
+        )
+    choice = (line.get("number_choice") or "").strip().lower()
+    text = (line.get("number") or "").strip()
+    if choice not in NUMBER_CHOICES:
+        problems.append(
+            Problem(index, "number_choice", line.get("number_choice", ""), gettext("Write new, reserved or port"))
+        )
+    elif choice == "reserved":
+        reserved = ctx.cached(("reserved", ctx.kind), lambda: numbers.reserved_for(ctx.sess, ctx.org.id, ctx.kind or ""))
+        found = next((n for n in reserved if _same_number(n.e164, text)), None)
+        if found is None:
+            problems.append(
+                Problem(index, "number", text, gettext("Not one of your organisation's free reserved numbers"))
+            )
+        else:
+            posts["number"] = MultiDict({"choice": choice, "reserved_number": str(found.id)})
+    else:
+        posts["number"] = MultiDict({"choice": choice})
+    if choice == "port":
+        owner_org = (line.get("port_owner_org_number") or "").strip()
+        posts["porting"] = MultiDict(
+            {
+                "port_number": text,
+                "port_operator": (line.get("port_operator") or "").strip(),
+                "port_date": (line.get("port_date") or "").strip(),
+                "port_owner": "other" if owner_org else "ours",
+                "port_owner_org_number": owner_org,
+            }
+        )
+    if ctx.kind == "mobile":
+        posts["sim"] = MultiDict({"sim_kind": (line.get("sim") or "").strip().lower(), "icc": line.get("icc") or ""})
+    return posts, problems
+
+
+def _same_number(e164: str, text: str) -> bool:
+    try:
+        return numbers.e164(numbers.parse(text)) == e164
+    except numbers.NumberError:
+        return False
+
+
+# --------------------------------------------------------------------------- lines from a CSV file
+
+
+class CsvError(ValueError):
+    """A file that cannot be read as the batch's CSV (the message says why)."""
+
+
+def template_csv() -> str:
+    """The downloadable template: the header row and two example lines."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    writer.writerow(["anna@example.se", "new", "", "", "", "", "esim", ""])
+    writer.writerow(
+        ["erik@example.se", "port", "070-111 22 33", "Telia", "2026-12-14", "", "physical", "89460712345678901230"]
+    )
+    return out.getvalue()
+
+
+def read_csv(data: bytes) -> list[dict[str, str]]:
+    """Lines from an uploaded file: UTF-8 (a byte order mark is fine), comma or semicolon, a header
+    row naming the columns (any order; unknown ones refused). At most MAX_LINES lines."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CsvError(gettext("The file is not UTF-8 text. Save it as CSV UTF-8 and try again.")) from None
+    if has_control(text.replace("\n", "").replace("\r", "").replace("\t", "")):
+        raise CsvError(gettext("The file holds control characters: is it really a CSV file?"))
+    first = text.split("\n", 1)[0]
+    dialect = "excel" if first.count(",") >= first.count(";") else _Semicolon
+    rows = [row for row in csv.reader(io.StringIO(text), dialect) if any(cell.strip() for cell in row)]
+    if not rows:
+        raise CsvError(gettext("The file is empty. Start from the template."))
+    header = [cell.strip().lower() for cell in rows[0]]
+    unknown = [name for name in header if name not in COLUMNS]
+    missing = [name for name in ("email", "number_choice") if name not in header]
+    if unknown or missing:
+        raise CsvError(
+            gettext(
+                "The header row must name the template's columns (%(columns)s).",
+                columns=", ".join(COLUMNS),
+            )
+            + (
+                " " + gettext("Unknown: %(names)s.", names=", ".join(printable(n)[:40] for n in unknown))
+                if unknown
+                else ""
+            )
+            + (" " + gettext("Missing: %(names)s.", names=", ".join(missing)) if missing else "")
+        )
+    body = rows[1:]
+    if len(body) > MAX_LINES:
+        raise CsvError(gettext("A batch has at most %(n)s lines; the file has %(m)s.", n=MAX_LINES, m=len(body)))
+    return [
+        {
+            column: (row[header.index(column)].strip() if column in header and header.index(column) < len(row) else "")[
+                :100
+            ]
+            for column in COLUMNS
+        }
+        for row in body
+    ]
+
+
+class _Semicolon(csv.excel):
+    delimiter = ";"
+
+
+# --------------------------------------------------------------------------- Save: all lines or none
+
+
+STALE = "stale"
+
+
+def buy(
+    ctx: StepContext, buyer: User, checked_version: int | None, lines: list[dict[str, str]]
+) -> Order | Checked | str:
+    """Close the batch draft (a conditional UPDATE on its version: a second Save finds the first one's
+    order), re-check every line against today's data, then buy them all under one order in this
+    transaction, or nothing. Returns the order, the check with its problems, or STALE."""
+    sess, draft = ctx.sess, ctx.draft
+    closed = changed(
+        sess,
+        update(Draft)
+        .where(Draft.id == draft.id, Draft.status == "open", Draft.version == checked_version)
+        .values(status="submitted", version=Draft.version + 1, updated_at=ctx.now)
+        .execution_options(synchronize_session=False),
+    )
+    if closed != 1:
+        sess.rollback()
+        return existing_order(ctx) or STALE
+    shared = {key: value for key, value in ctx.answers.items() if key in ("type", *SHARED)}
+    checked = check(ctx, shared, lines)
+    if not checked.ok:
+        sess.rollback()
+        return checked
+    try:
+        order = new_order(ctx, buyer)
+        children = [
+            Draft(
+                id=new_draft_id(),
+                organisation_id=ctx.org.id,
+                created_by_id=buyer.id,
+                kind="single",
+                answers=answers,
+                status="submitted",
+                created_at=ctx.now,
+                updated_at=ctx.now,
+            )
+            for answers in checked.lines
+            if answers is not None
+        ]
+        sess.add_all(children)
+        sess.flush()  # each line's own (submitted) order draft, in as few INSERTs as the database allows
+        bought = []
+        for child, answers in zip(children, [a for a in checked.lines if a is not None], strict=True):
+            line_ctx = replace(ctx, answers=_with_number(ctx, child.id, answers), draft=child)
+            subscription, _quote = add_subscription(line_ctx, buyer, order)
+            bought.append((subscription, line_ctx.answers))
+        letters = notify.batch_bought(ctx, buyer, order, bought)
+        sess.commit()
+    except (IntegrityError, _NoNumber):
+        sess.rollback()
+        return existing_order(ctx) or Checked(
+            shared,
+            problems=[
+                Problem(
+                    0,
+                    "number_choice",
+                    "",
+                    gettext(
+                        "There are not enough free numbers for every new number in this batch right now. "
+                        "Use reserved or moved numbers for some lines, or try again later."
+                    ),
+                )
+            ],
+        )
+    queue.of().enqueue(letters)
+    return order
+
+
+class _NoNumber(Exception):
+    pass
+
+
+def _with_number(ctx: StepContext, child_id: str, answers: dict) -> dict:
+    """A line's answers with its number: a new one is taken now, the next free of the pool (held for
+    the line's own draft, then assigned with the subscription, in this transaction)."""
+    chosen = answers["number"]
+    if chosen.get("choice") not in HOLDING_CHOICES or chosen.get("number_id"):
+        return answers
+    held = numbers.hold_next_free(ctx.sess, ctx.kind or "", child_id, ctx.now, ctx.hold_minutes)
+    if held is None:
+        raise _NoNumber()
+    return {**answers, "number": {**chosen, "number_id": str(held.id), "e164": held.e164}}
+
+
+def existing_order(ctx: StepContext) -> Order | None:
+    return ctx.sess.scalar(select(Order).where(Order.draft_id == ctx.draft.id))
+
+
+def subscriptions_of(ctx: StepContext, order: Order) -> list[Subscription]:
+    return list(
+        ctx.sess.scalars(
+            select(Subscription)
+            .options(joinedload(Subscription.number), joinedload(Subscription.user))
+            .where(Subscription.order_id == order.id)
+            .order_by(Subscription.id)
+        )
+    )
+
+
+def reference_of(order: Order) -> str:
+    return order.reference or reference(order.created_at.year, order.id)
+
+
+def problems_by_line(problems: list[Problem]) -> dict[int, dict[str, list[str]]]:
+    """Problems as {line: {column: [messages]}} for the table."""
+    found: dict[int, dict[str, list[str]]] = {}
+    for problem in problems:
+        found.setdefault(problem.line, {}).setdefault(problem.column, []).append(problem.message)
+    return found
+
+
+def stored_lines(draft: Draft) -> list[dict[str, str]]:
+    return [dict(blank_line(), **line) for line in (draft.answers or {}).get("lines", [])]
+
+
+def lines_from_form(form: Mapping[str, Any], keep_blank: bool = False) -> list[dict[str, str]]:
+    """The table's lines as posted (`lines-<i>-<column>`), in order; blank lines left out unless asked."""
+    indexes = sorted(
+        {int(name.split("-")[1]) for name in form if name.startswith("lines-") and name.split("-")[1].isdigit()}
+    )
+    lines = []
+    for i in indexes[: MAX_LINES + 1]:
+        line = {column: printable(str(form.get(f"lines-{i}-{column}", "")))[:100] for column in COLUMNS}
+        if keep_blank or any(value.strip() for value in line.values()):
+            lines.append(line)
+    return lines
+
+
+def esim_ids(ctx: StepContext, subscriptions: list[Subscription]) -> set[int]:
+    """Which of these subscriptions have an eSIM (one statement)."""
+    from .models import Sim
+
+    ids = [s.id for s in subscriptions]
+    return set(ctx.sess.scalars(select(Sim.subscription_id).where(Sim.subscription_id.in_(ids), Sim.kind == "esim")))
