@@ -111,7 +111,24 @@ def babel_words(locale: str) -> frozenset[str]:
 
 
 # Proper names the wizard shows as they are, in any language.
-NAMES = {"mex", "pbx", "esim", "sim", "icc", "sm", "dp", "iphone", "android", "wi", "fi", "gb", "eu", "ees", "qr"}
+NAMES = {
+    "mex",
+    "pbx",
+    "esim",
+    "sim",
+    "icc",
+    "sm",
+    "dp",
+    "iphone",
+    "android",
+    "wi",
+    "fi",
+    "gb",
+    "eu",
+    "ees",
+    "qr",
+    "nb",
+}  # nb: order references (NB-2026-000123)
 
 
 @cache

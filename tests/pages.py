@@ -30,7 +30,7 @@ class Element:
         parts: list[str] = []
         for child in self.children:
             parts.append(child.text() if isinstance(child, Element) else child)
-        return " ".join(" ".join(parts).split())
+        return " ".join(" ".join(parts).split()).replace("\u2011", "-")  # a no-break hyphen reads as a hyphen
 
     def has_class(self, name: str) -> bool:
         return name in self.attrs.get("class", "").split()

@@ -210,7 +210,9 @@ class Html(Plain):
         return escape(str(value))
 
     def number(self, e164: Any) -> str:
-        return Markup('<span class="number">%s</span>') % super().number(e164)
+        # On one line without markup inside the sentence (a translated message stays one text):
+        # no-break spaces, and a no-break hyphen.
+        return escape(super().number(e164).replace("-", "\u2011"))
 
     def phrase(self, text: str) -> str:
         return Markup(text)  # every value in it went through value() or number()
