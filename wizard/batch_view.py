@@ -211,6 +211,7 @@ def render_review(ctx, checked, status=200, binding_error=None):
         binding_ends_on=quotes[0].binding_ends_on if quotes else None,
         binding_error=binding_error,
         by_line=batch.problems_by_line(checked.problems),
+        people={u.email: u for u in ctx.cached(("users",), lambda: batch.organisation_users(ctx)).values()},
     )
 
 
