@@ -4,13 +4,13 @@ Both lists are paged (PER_PAGE rows) and the subscriptions searchable by number 
 page costs the same few statements at 10 subscriptions or 5,000."""
 
 from flask import Blueprint, redirect, request, url_for
-from sqlalchemy import or_, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import joinedload
 
-from . import db, drafts, numbers, review
+from . import db, drafts, review
 from .forms import KIND, SubsSearchForm
 from .fragments import current_url, page_or_fragment
-from .models import Draft, Order, PhoneNumber, Sim, Subscription, User
+from .listing import subscription_search
+from .models import Draft
 from .paging import Page, paginate
 from .permissions import requires
 from .visitor import current_user
@@ -24,34 +24,6 @@ PER_PAGE = 25
 def index():
     """The settings home sends buyers to Subs."""
     return redirect(url_for("wizard.subs.subs"))
-
-
-def subscription_search(organisation_id: int, text: str):
-    """The organisation's subscriptions, newest first, with number, user, SIM and order; those whose
-    number contains the typed digits, or whose user's name or email or order reference contains the text."""
-    query = (
-        select(Subscription, Sim)
-        .join(Subscription.number)
-        .join(Subscription.user)
-        .outerjoin(Sim, Sim.subscription_id == Subscription.id)
-        .outerjoin(Subscription.order)
-        .options(
-            contains_eager(Subscription.number), contains_eager(Subscription.user), contains_eager(Subscription.order)
-        )
-        .where(Subscription.organisation_id == organisation_id)
-    )
-    text = text.strip()
-    if text:
-        matches = [
-            User.name.icontains(text, autoescape=True),
-            User.email.icontains(text, autoescape=True),
-            Order.reference.icontains(text, autoescape=True),
-        ]
-        digits = numbers.digits_to_find(text)
-        if digits:
-            matches.append(PhoneNumber.e164.contains(digits))
-        query = query.where(or_(*matches))
-    return query.order_by(Subscription.created_at.desc(), Subscription.id.desc())
 
 
 @bp.route("/settings/account/subs")
