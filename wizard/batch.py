@@ -210,7 +210,9 @@ def step_posts(ctx: StepContext, line: Mapping[str, str], index: int) -> tuple[d
             Problem(index, "number_choice", line.get("number_choice", ""), gettext("Write new, reserved or port"))
         )
     elif choice == "reserved":
-        reserved = ctx.cached(("reserved", ctx.kind), lambda: numbers.reserved_for(ctx.sess, ctx.org.id, ctx.kind or ""))
+        reserved = ctx.cached(
+            ("reserved", ctx.kind), lambda: numbers.reserved_for(ctx.sess, ctx.org.id, ctx.kind or "")
+        )
         found = next((n for n in reserved if _same_number(n.e164, text)), None)
         if found is None:
             problems.append(
