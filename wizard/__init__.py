@@ -35,6 +35,7 @@ from . import (
     subs_view,
     subscription_view,
     templating,
+    tokens_view,
     users_view,
 )
 from .extensions import csrf, limiter, login_manager
@@ -161,7 +162,17 @@ def blueprint(standalone: bool) -> Blueprint:
         static_folder=config.resource_dir("static"),
         static_url_path="/static",
     )
-    for page in (auth, subs_view, step_view, batch_view, subscription_view, users_view, audit_view, embed_view):
+    for page in (
+        auth,
+        subs_view,
+        step_view,
+        batch_view,
+        subscription_view,
+        users_view,
+        audit_view,
+        tokens_view,
+        embed_view,
+    ):
         if page in (auth, embed_view) and not standalone:
             continue  # mounted: the host logs people in, and shows the wizard in its own pages
         bp.register_blueprint(page.bp)

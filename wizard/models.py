@@ -367,3 +367,23 @@ class AuditEvent(Base):
     subject: Mapped[str] = mapped_column(String(100))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+
+
+class ApiToken(Base):
+    """A personal API token: the API acts as its creator, in their organisation, with their permissions
+    as they are at each request (authenticate checks them), until it is revoked."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # SHA-256 (hex) of the token. A fast hash is right here: a token is 32 random bytes, far beyond
+    # any guessing, so there is nothing for a slow hash to protect; argon2 (passwords.py) is for
+    # low-entropy passwords, and would cost every API request tens of milliseconds.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))  # the token's first characters, so people can tell tokens apart
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # to the minute (tokens.authenticate)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    user: Mapped[User] = relationship()

@@ -1,0 +1,249 @@
+"""Settings → Account → API tokens: made and shown once, stored hashed, checked and revoked (wizard/tokens.py)."""
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from tests.conftest import Browser
+from tests.pages import h1, links, notices, page
+from wizard import tokens
+from wizard.db import Base
+from wizard.models import ApiToken, User
+
+URL = "/settings/account/api-tokens"
+T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def make_token(browser: Browser, name: str = "Intranet sync"):
+    """Make a token on the page, as a person does; the response and the token it shows."""
+    response = browser.submit(URL, {"name": name})
+    shown = page(response).find("code", id="new-token")
+    return response, shown.text() if shown else None
+
+
+def token_row(query, raw: str) -> ApiToken:
+    return query(lambda s: s.scalar(select(ApiToken).where(ApiToken.token_hash == tokens.digest(raw))))
+
+
+def authenticate(query, raw: str, now: datetime = T0):
+    """tokens.authenticate in its own transaction: the token's id and its creator's email, or None."""
+
+    def _auth(s):
+        found = tokens.authenticate(s, raw, now)
+        s.commit()
+        return None if found is None else (found[0].id, found[1].email)
+
+    return query(_auth)
+
+
+def set_user(query, email: str, **values):
+    def _set(s):
+        s.execute(update(User).where(User.email == email).values(**values))
+        s.commit()
+
+    query(_set)
+
+
+def revoke_url(token_id: int) -> str:
+    return f"{URL}/{token_id}/revoke"
+
+
+def list_rows(response) -> list[str]:
+    """The token list's rows as text."""
+    table = page(response).find("table", cls="tokens-table")
+    return [row.text() for row in table.find("tbody").find_all("tr")] if table else []
+
+
+def error_messages(response) -> list[str]:
+    return [p.text().removeprefix("Error:").strip() for p in page(response).find_all("p", cls="error-message")]
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def test_a_new_token_is_shown_once(login_as):
+    buyer = login_as("buyer")
+    response, raw = make_token(buyer, "Intranet sync")
+    assert response.status_code == 200
+    assert raw.startswith("nbt_") and len(raw) == 4 + 43  # 32 random bytes in URL-safe Base64
+    assert "shown only this once" in page(response).find("section", cls="notice").text()
+
+    again = buyer.get(URL)
+    assert again.status_code == 200
+    assert raw not in again.get_data(as_text=True)
+    assert page(again).find("code", id="new-token") is None
+    [row] = list_rows(again)
+    assert "Intranet sync" in row and raw[:12] + "…" in row and "Never" in row and "Active" in row
+
+
+def test_the_token_is_stored_hashed_and_nowhere_else(app, login_as, query):
+    buyer = login_as("buyer")
+    _, raw = make_token(buyer)
+    assert token_row(query, raw).token_hash == hashlib.sha256(raw.encode()).hexdigest()
+
+    def every_value(s):
+        return [repr(tuple(row)) for table in Base.metadata.sorted_tables for row in s.execute(select(table))]
+
+    assert not [row for row in query(every_value) if raw in row]
+    # Not in the session either (no redirect carries it to a next page).
+    cookie = buyer.client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    session = app.session_interface.get_signing_serializer(app).loads(cookie.value)
+    assert raw not in repr(session)
+
+
+def test_the_list_shows_ones_own_tokens_and_the_owner_sees_everyones(login_as):
+    make_token(login_as("buyer"), "Buyer's script")
+    owner = login_as("owner")
+    make_token(owner, "Owner's report")
+    rows = list_rows(owner.get(URL))
+    assert [("Owner's report" in r, "by Björn Sandberg" in r) for r in rows] == [(True, False), (False, True)]
+    assert ["Buyer's script" in r for r in list_rows(login_as("buyer").get(URL))] == [True]
+    assert list_rows(login_as("fjord").get(URL)) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("", "Enter a name for the token"),
+        ("   ", "Enter a name for the token"),
+        ("x" * 101, "Enter at most 100 characters"),
+        ("Intranet\tsync", "Remove the control character (such as a tab or a line break) from what you typed"),
+    ],
+)
+def test_the_name_is_checked(login_as, query, name, message):
+    response, raw = make_token(login_as("buyer"), name)
+    assert response.status_code == 422
+    assert error_messages(response) == [message]
+    assert page(response).find("title").text().startswith("Error:")
+    assert raw is None
+    assert query(lambda s: s.scalars(select(ApiToken)).all()) == []
+
+
+def test_a_name_of_100_characters_is_kept_without_surrounding_spaces(login_as, query):
+    _, raw = make_token(login_as("buyer"), "  " + "x" * 96 + "  ")
+    assert token_row(query, raw).name == "x" * 96
+
+
+def test_making_a_token_without_the_csrf_token_is_refused(login_as, query):
+    response = login_as("buyer").client.post(URL, data={"name": "Forged"})
+    assert response.status_code == 400
+    assert query(lambda s: s.scalars(select(ApiToken)).all()) == []
+
+
+def test_staff_without_permissions_get_403_and_no_link(login_as):
+    staff = login_as("staff")
+    assert staff.get(URL).status_code == 403
+    assert staff.submit("/settings/account/subs", {"name": "Mine"}, action=URL).status_code == 403
+    assert "API tokens" not in links(page(staff.get("/settings/account/subs")))
+    assert links(page(login_as("buyer").get("/settings/account/subs")))["API tokens"] == URL
+
+
+# --------------------------------------------------------------------------- authenticate
+
+
+def test_authenticate_finds_the_token_and_its_creator(login_as, query):
+    _, raw = make_token(login_as("buyer"))
+    token_id = token_row(query, raw).id
+    assert authenticate(query, raw) == (token_id, "buyer@nordlys.test")
+    assert token_row(query, raw).last_used_at == T0
+
+
+def test_last_used_is_written_at_most_once_a_minute(login_as, query):
+    buyer = login_as("buyer")
+    _, raw = make_token(buyer)
+    authenticate(query, raw, T0)
+    authenticate(query, raw, T0 + timedelta(seconds=59))
+    assert token_row(query, raw).last_used_at == T0
+    authenticate(query, raw, T0 + timedelta(seconds=61))
+    assert token_row(query, raw).last_used_at == T0 + timedelta(seconds=61)
+    assert "Never" not in list_rows(buyer.get(URL))[0]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["", "nbt_", "nbt_not-a-token", "Bearer nbt_x", "nbt_" + "x" * 200, "nbt_åäö", "nbt_\ud800"],
+)
+def test_authenticate_refuses_what_is_not_a_token(app, query, raw):
+    assert authenticate(query, raw) is None
+
+
+def test_a_revoked_token_stops_working(login_as, query):
+    buyer = login_as("buyer")
+    _, raw = make_token(buyer, "Old script")
+    token_id = token_row(query, raw).id
+    response = buyer.submit(URL, {}, action=revoke_url(token_id))
+    assert response.status_code == 303
+    listed = buyer.get(URL)
+    assert notices(page(listed)) == ["Token “Old script” revoked. It no longer works."]
+    [row] = list_rows(listed)
+    assert "Revoked" in row and page(listed).find("form", action=revoke_url(token_id)) is None
+    assert authenticate(query, raw) is None
+
+    again = buyer.submit(URL, {}, action=revoke_url(token_id))  # a second click, or a second tab
+    assert again.status_code == 303
+    assert notices(page(buyer.get(URL))) == ["Token “Old script” was already revoked."]
+
+
+def test_the_token_stops_working_when_its_creator_loses_the_account_permission(login_as, query):
+    _, raw = make_token(login_as("buyer"))
+    set_user(query, "buyer@nordlys.test", permissions="")
+    assert authenticate(query, raw) is None
+    set_user(query, "buyer@nordlys.test", permissions="users")
+    assert authenticate(query, raw) is None
+
+
+def test_the_token_stops_working_when_its_creator_is_switched_off(login_as, query):
+    _, raw = make_token(login_as("buyer"))
+    set_user(query, "buyer@nordlys.test", active=False)
+    assert authenticate(query, raw) is None
+
+
+def test_the_owners_token_works_with_the_owners_permissions(login_as, query):
+    _, raw = make_token(login_as("owner"))
+    assert authenticate(query, raw)[1] == "owner@nordlys.test"
+
+
+# --------------------------------------------------------------------------- who may revoke
+
+
+def test_another_organisation_cannot_revoke_a_token(login_as, query):
+    _, raw = make_token(login_as("buyer"))
+    token_id = token_row(query, raw).id
+    response = login_as("fjord").submit(URL, {}, action=revoke_url(token_id))
+    assert response.status_code == 404
+    assert token_row(query, raw).revoked_at is None
+    assert authenticate(query, raw) is not None
+
+
+def test_a_colleague_cannot_revoke_anothers_token_but_the_owner_can(app, login_as, query):
+    _, raw = make_token(login_as("owner"), "Owner's")
+    owners = token_row(query, raw).id
+    assert login_as("buyer").submit(URL, {}, action=revoke_url(owners)).status_code == 404
+    assert token_row(query, raw).revoked_at is None
+
+    _, buyers_raw = make_token(login_as("buyer"), "Buyer's")
+    owner = login_as("owner")
+    assert owner.submit(URL, {}, action=revoke_url(token_row(query, buyers_raw).id)).status_code == 303
+    assert authenticate(query, buyers_raw) is None
+    assert authenticate(query, raw) is not None
+
+
+def test_revoking_an_unknown_token_is_404(login_as):
+    assert login_as("owner").submit(URL, {}, action=revoke_url(999_999)).status_code == 404
+
+
+def test_revoking_without_the_csrf_token_is_refused(login_as, query):
+    buyer = login_as("buyer")
+    _, raw = make_token(buyer)
+    response = buyer.client.post(revoke_url(token_row(query, raw).id))
+    assert response.status_code == 400
+    assert token_row(query, raw).revoked_at is None
+
+
+def test_the_page_has_its_heading(login_as):
+    assert h1(page(login_as("owner").get(URL))) == "API tokens"
