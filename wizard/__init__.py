@@ -17,6 +17,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import (
+    api,
     audit_view,
     auth,
     batch_view,
@@ -68,6 +69,7 @@ def create_app(test_config=None, instance_path=None) -> Flask:
     queue.init_app(app)
     app.extensions["wizard"] = Mode(hosted=False)
     app.register_blueprint(blueprint(standalone=True))
+    api.init_app(app)  # /api/v1/: standalone only (a host that mounts the wizard serves its own API)
     app.context_processor(templating.wizard_context)
     security.init_app(app)
     requestlog.init_app(app)

@@ -1,9 +1,11 @@
 """Clear error pages for every HTTP error: 403 naming the missing permission, 404, 429, 400 for CSRF
 and 500 have their own; every other status gets the styled page of `http_error`, never Werkzeug's text."""
 
+import json
 from datetime import timedelta
+from functools import wraps
 
-from flask import render_template
+from flask import current_app, render_template, request
 from flask_babel import format_timedelta, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -151,8 +153,30 @@ HANDLERS = (
 )
 
 
+API_PREFIX = "/api/"
+
+
+def api_aware(handler):
+    """A page's error handler that answers an address of the JSON API (one no API view matched: an
+    unknown path, a method it does not take) with problem details (RFC 9457) instead of a page."""
+
+    @wraps(handler)
+    def handle(exc):
+        if request.path.startswith(API_PREFIX) and isinstance(exc, HTTPException):
+            code = exc.code or 500
+            body = {"type": "about:blank", "title": exc.name, "status": code}
+            response = current_app.response_class(json.dumps(body), status=code, mimetype="application/problem+json")
+            for name, value in exc.get_headers():
+                if name.lower() != "content-type":
+                    response.headers[name] = value
+            return response
+        return handler(exc)
+
+    return handle
+
+
 def init_app(app) -> None:
     """On the app (standalone) or on the wizard's blueprint (mounted: errors on the host's own
     pages, and addresses no view matched, are the host's)."""
     for code_or_exception, handler in HANDLERS:
-        app.register_error_handler(code_or_exception, handler)
+        app.register_error_handler(code_or_exception, api_aware(handler))

@@ -387,3 +387,17 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # to the minute (tokens.authenticate)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     user: Mapped[User] = relationship()
+
+
+class ApiRequest(Base):
+    """An Idempotency-Key the API was sent, with a hash of the body it came with (per organisation):
+    the same key with another body is refused. What the key protects (an order) is placed once per
+    draft anyway (orders.place)."""
+
+    __tablename__ = "api_requests"
+    __table_args__ = (UniqueConstraint("organisation_id", "key", name="uq_api_requests_organisation_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    key: Mapped[str] = mapped_column(String(100))
+    body_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

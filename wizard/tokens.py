@@ -47,9 +47,10 @@ def create(sess: Session, user: User, name: str, now: datetime) -> tuple[ApiToke
     return token, raw
 
 
-def authenticate(sess: Session, raw: str, now: datetime) -> tuple[ApiToken, User] | None:
+def authenticate(sess: Session, raw: str, now: datetime, note_use: bool = True) -> tuple[ApiToken, User] | None:
     """The token and its creator, or None when the token is unknown, revoked, or its creator is
-    inactive or no longer holds `account`. Notes the use (at most once a minute, one conditional UPDATE)."""
+    inactive or no longer holds `account`. Notes the use (at most once a minute, one conditional UPDATE),
+    unless `note_use` is false (a GET, which never writes)."""
     if not (raw.startswith(SCHEME) and len(raw) <= MAX_LENGTH and raw.isascii()):
         return None
     row = sess.execute(
@@ -68,7 +69,7 @@ def authenticate(sess: Session, raw: str, now: datetime) -> tuple[ApiToken, User
     if not user.has_permission(PERMISSION):
         return None
     cutoff = now - LAST_USED_PRECISION
-    if token.last_used_at is None or token.last_used_at <= cutoff:
+    if note_use and (token.last_used_at is None or token.last_used_at <= cutoff):
         # Conditional, so that concurrent requests write it once, and a revocation in between is not undone.
         noted = db.changed(
             sess,

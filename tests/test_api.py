@@ -1,0 +1,164 @@
+"""The JSON API (/api/v1/) as a script uses it, on SQLite and PostgreSQL: an order from a new draft
+to a subscription on Subs, idempotent orders, ETags, problem details, tokens and tenants."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.test_concurrency import race
+from wizard import clock, db, tokens
+from wizard.models import Subscription, User
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def token_for(app):
+    """token_for('owner@nordlys.test') -> a raw personal token of that person."""
+
+    def _make(email: str) -> str:
+        with app.app_context():
+            sess = db.session()
+            user = sess.scalar(select(User).where(User.email == email))
+            _token, raw = tokens.create(sess, user, "test", clock.now())
+            sess.commit()
+            return raw
+
+    return _make
+
+
+@pytest.fixture
+def api(app, token_for):
+    """api(method, path, **kwargs) as the demo owner, with their token."""
+    client = app.test_client()
+    raw = token_for("owner@nordlys.test")
+
+    def call(method, path, token=raw, headers=None, **kwargs):
+        return client.open(
+            API + path, method=method, headers={"Authorization": f"Bearer {token}", **(headers or {})}, **kwargs
+        )
+
+    call.token = raw
+    return call
+
+
+def answer(api, draft, key, values):
+    response = api(
+        "PUT",
+        f"/drafts/{draft['id']}/steps/{key}",
+        json={"values": values},
+        headers={"If-Match": f'"{draft["version"]}"'},
+    )
+    assert response.status_code == 200, (key, response.get_json())
+    return response.get_json()
+
+
+def mobile_esim_draft(api) -> dict:
+    created = api("POST", "/drafts", json={"kind": "mobile"})
+    assert created.status_code == 201 and created.headers["ETag"] == f'"{created.get_json()["version"]}"'
+    draft = created.get_json()
+    assert draft["next_step"] == "price_basis" and [s["key"] for s in draft["route"]][0] == "type"
+    for key, values in [
+        ("price_basis", {"basis": "unbound"}),
+        ("call_rate", {"code": "rate-fixed"}),
+        ("data_package", {"code": "data-5"}),
+        ("number", {"choice": "new"}),
+        ("sim", {"sim_kind": "esim"}),
+        ("pbx", {"mode": "independent"}),
+        ("user", {"user_id": "5"}),
+        ("top_up", {"top_up": "no"}),
+    ]:
+        draft = answer(api, draft, key, values)
+    assert draft["next_step"] == "review" and draft["summary"]["monthly_ore"] > 0
+    return draft
+
+
+def test_an_order_placed_through_the_api_appears_on_subs(app, api, login_as):
+    draft = mobile_esim_draft(api)
+    placed = api(
+        "POST",
+        "/orders",
+        json={"draft_id": draft["id"], "version": draft["version"]},
+        headers={"Idempotency-Key": "k-1"},
+    )
+    assert placed.status_code == 201, placed.get_json()
+    body = placed.get_json()
+    assert body["reference"].startswith("NB-") and body["subscription"]["kind"] == "mobile"
+    subs = login_as("owner").get("/settings/account/subs").get_data(as_text=True)
+    assert body["reference"] in subs or body["subscription"]["number"][-2:] in subs
+    listed = api("GET", "/subscriptions").get_json()
+    assert listed["total"] == 1 and listed["subscriptions"][0]["id"] == body["subscription"]["id"]
+    assert api("GET", f"/subscriptions/{body['subscription']['id']}").status_code == 200
+
+
+def test_ten_concurrent_replays_of_one_idempotency_key_make_one_subscription(app, api, query):
+    draft = mobile_esim_draft(api)
+    request = {"draft_id": draft["id"], "version": draft["version"]}
+    results = race(
+        [
+            lambda: api("POST", "/orders", json=request, headers={"Idempotency-Key": "same"}).status_code
+            for _ in range(10)
+        ]
+    )
+    assert results == [201] * 10
+    assert query(lambda s: s.scalar(select(func.count(Subscription.id)))) == 1
+    other = api("POST", "/orders", json={**request, "accept_binding": True}, headers={"Idempotency-Key": "same"})
+    assert other.status_code == 422 and other.mimetype == "application/problem+json"
+
+
+def test_a_stale_if_match_gives_412_and_a_bad_answer_problem_details_with_pointers(api):
+    created = api("POST", "/drafts", json={"kind": "mobile"}).get_json()
+    draft = answer(api, created, "price_basis", {"basis": "unbound"})
+    stale = api(
+        "PUT",
+        f"/drafts/{draft['id']}/steps/call_rate",
+        json={"values": {"code": "rate-fixed"}},
+        headers={"If-Match": '"1"'},
+    )
+    assert stale.status_code == 412 and stale.mimetype == "application/problem+json"
+    for key, values in [
+        ("call_rate", {"code": "rate-fixed"}),
+        ("data_package", {"code": "data-5"}),
+        ("number", {"choice": "new"}),
+    ]:
+        draft = answer(api, draft, key, values)
+    bad = api("PUT", f"/drafts/{draft['id']}/steps/sim", json={"values": {"sim_kind": "physical", "icc": "1234"}})
+    problem = bad.get_json()
+    assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
+    assert problem["errors"] == [
+        {"pointer": "/values/icc", "detail": "The SIM card number must be 20 digits (you entered 4)"}
+    ]
+
+
+def test_another_organisation_gets_404_and_a_revoked_token_401(app, api, token_for, query):
+    draft = mobile_esim_draft(api)
+    placed = api(
+        "POST", "/orders", json={"draft_id": draft["id"], "version": draft["version"]}, headers={"Idempotency-Key": "x"}
+    )
+    subscription_id = placed.get_json()["subscription"]["id"]
+    fjord = token_for("owner@fjord.test")
+    assert api("GET", f"/drafts/{draft['id']}", token=fjord).status_code == 404
+    assert api("GET", f"/subscriptions/{subscription_id}", token=fjord).status_code == 404
+    assert api("DELETE", f"/drafts/{draft['id']}", token=fjord).status_code == 404
+    assert api("GET", "/subscriptions", token=fjord).get_json()["total"] == 0
+
+    def revoke(s):
+        from wizard.models import ApiToken
+
+        for token in s.scalars(select(ApiToken)):
+            token.revoked_at = clock.now()
+        s.commit()
+
+    query(revoke)
+    refused = api("GET", "/subscriptions")
+    assert refused.status_code == 401 and refused.mimetype == "application/problem+json"
+    assert refused.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_the_description_is_openapi_3_1_and_readable(app, api):
+    spec = app.test_client().get(f"{API}/openapi.json").get_json()
+    assert spec["openapi"] == "3.1.0" and "/api/v1/orders" in spec["paths"]
+    page = app.test_client().get(f"{API}/docs")
+    assert page.status_code == 200 and "POST /api/v1/orders" in page.get_data(as_text=True)
+    assert api("GET", "/no-such-thing").mimetype == "application/problem+json"
