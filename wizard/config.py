@@ -15,6 +15,7 @@ ENV_SETTINGS: dict[str, Callable[[str], Any]] = {
     "DRAFT_MAX_AGE_DAYS": int,
     "ESIM_SMDP_ADDRESS": str,
     "PUBLIC_URL": str,
+    "API_RATE_LIMIT": str,
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in {"1", "true", "yes"},
     "THEME": lambda v: v.strip() or None,
     "LOGIN_IDLE_MINUTES": int,
@@ -69,6 +70,7 @@ class Defaults:
     ESIM_SMDP_ADDRESS = "smdp.example-operator.test"
     # Where people reach the wizard: links in e-mails written outside a request (the operator's command line).
     PUBLIC_URL = "http://127.0.0.1:5000"
+    API_RATE_LIMIT = "120 per minute"  # per personal API token (wizard/api.py)
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
     SEED_DEMO_ON_START = False
