@@ -12,7 +12,11 @@ PUBLIC_ENDPOINTS = {
     "wizard.auth.logout",
     "wizard.auth.choose_language",
     "wizard.embed.start",
+    "api-docs.openapi_json",  # the API's description, public like any published API's
+    "api_docs.human_docs",
 }
+# The JSON API's operations: guarded by its bearer token on every request (api.authenticate), not by a login.
+TOKEN_ENDPOINTS = "api."
 
 
 @pytest.mark.parametrize(
@@ -56,7 +60,7 @@ def test_every_route_checks_login_and_permission(app):
     """A new view without @requires(...) fails here before it can leak tenant data."""
     unguarded = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in PUBLIC_ENDPOINTS:
+        if rule.endpoint in PUBLIC_ENDPOINTS or rule.endpoint.startswith(TOKEN_ENDPOINTS):
             continue
         view = app.view_functions[rule.endpoint]
         if not hasattr(view, "required_permission"):
@@ -71,6 +75,10 @@ def test_every_guarded_route_sends_anonymous_users_to_login(app, client):
             continue
         method = "GET" if "GET" in rule.methods else sorted(rule.methods - {"HEAD", "OPTIONS"})[0]
         response = client.open(_example_url(app, rule), method=method)
+        if rule.endpoint.startswith(TOKEN_ENDPOINTS):  # no token: 401 with problem details, never data
+            assert response.status_code == 401 and response.mimetype == "application/problem+json", rule.endpoint
+            checked += 1
+            continue
         assert response.status_code in (302, 400), rule.endpoint
         if response.status_code == 302:
             assert "/login" in response.headers["Location"], rule.endpoint
