@@ -26,6 +26,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import AnyConverter, BaseConverter
 
 from . import clock, db, drafts, effects, flow, numbers, orders, pricing, tokens
 from .context import StepContext
@@ -37,11 +38,29 @@ from .steps import BY_KEY, STEPS
 
 PREFIX = "/api/v1"
 PROBLEM = "application/problem+json"
+DRAFT_ID = r"[A-Za-z0-9_-]{1,32}"  # models.new_draft_id: URL-safe base64, within the column's 32 characters
+ANSWERABLE = [step.key for step in STEPS if step.form is not None and not step.final]
+
+
+class DraftIdConverter(BaseConverter):
+    """A draft id in a path: any other text is no draft (404) before a query is made."""
+
+    regex = DRAFT_ID
+
+
+class StepKeyConverter(AnyConverter):
+    """A step that takes an answer; the description lists them."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, *ANSWERABLE)
 
 
 class QuietApi(Api):
     """flask-smorest's Api without its app-wide error handler: the wizard's pages keep their HTML
-    error pages; the API's problems are this module's (`problem`)."""
+    error pages; the API's problems are this module's (`problem`). No catch-all "default" response in
+    the description either: every status an operation answers is listed with its own schema."""
+
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def _register_error_handlers(self):
         pass
@@ -88,7 +107,14 @@ def problem_response(status: int, title: str, detail: str | None = None, errors:
 
 
 @bp.errorhandler(HTTPException)
+@bp.errorhandler(400)
+@bp.errorhandler(404)
+@bp.errorhandler(429)
+@bp.errorhandler(500)
 def _problem(exc: HTTPException):
+    """Every error of the API's views as problem details. Flask prefers the app's handler for a status
+    (errors.py registers 400, 404, 429 and 500 for the pages) to a blueprint's handler for a class, so
+    those statuses are named here too: webargs' 400, the limiter's 429 and a crash stay problem+json."""
     if isinstance(exc, Problem):
         return problem_response(exc.code or 500, exc.title, exc.detail, exc.errors, exc.extra_headers)
     data = getattr(exc, "data", None) or {}
@@ -174,6 +200,24 @@ def authenticate():
     g.api_org, g.api_contract = row.Organisation, row.Contract
 
 
+@bp.before_request
+def json_body():
+    """A body must be JSON that Python can read: anything else is a problem (415, 400), never a crash.
+    webargs reads the body again afterwards, and its json.loads lets through what is not a syntax error:
+    a number of more than 4,300 digits (ValueError) or deep nesting (RecursionError)."""
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    data = request.get_data(cache=True)  # past MAX_CONTENT_LENGTH: 413
+    if not data:
+        return  # webargs names the missing fields
+    if not request.is_json:
+        raise Problem(415, _("The body is not JSON"), _("Send it as Content-Type: application/json."))
+    try:
+        json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise Problem(400, _("The body is not valid JSON"), _("Send one JSON object, encoded in UTF-8.")) from None
+
+
 @bp.after_request
 def no_cookies(response):
     response.headers.pop("Set-Cookie", None)
@@ -224,7 +268,7 @@ class NewDraftSchema(ma.Schema):
 class AnswerSchema(ma.Schema):
     values = ma.fields.Dict(
         keys=ma.fields.String(),
-        values=ma.fields.Raw(),
+        values=ma.fields.Raw(metadata={"type": ["string", "number", "boolean"]}),  # answer_step checks it
         required=True,
         metadata={"description": 'The step\'s fields as its form has them, e.g. {"sim_kind": "esim"}'},
     )
@@ -249,7 +293,7 @@ class NumberPageSchema(ma.Schema):
 
 
 class OrderRequestSchema(ma.Schema):
-    draft_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=32))
+    draft_id = ma.fields.String(required=True, validate=ma.validate.Regexp(f"^{DRAFT_ID}$"))
     version = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=2**31 - 1))
     accept_binding = ma.fields.Boolean(load_default=False)
 
@@ -357,10 +401,34 @@ def _subscription_body(subscription: Subscription) -> dict:
     }
 
 
-ERRORS = {
-    401: "Authentication needed",
-    404: "Not found",
-    429: "Too many requests",
+def _header(description: str, required: bool = True) -> dict:
+    return {"description": description, "required": required, "schema": {"type": "string"}}
+
+
+# What each problem an operation may answer means, for the description (a client, and the schema check
+# of tests/test_api_schema.py, know every status an operation answers; there is no catch-all).
+PROBLEMS = {
+    400: ("The body is not valid JSON (or not UTF-8)", {}),
+    401: (
+        "No valid personal API token",
+        {"WWW-Authenticate": _header("Bearer")},
+    ),
+    404: ("Nothing of that id here (or another organisation's)", {}),
+    409: ("Not possible in the current state: see the title and detail", {}),
+    412: ("The If-Match version is not the current one (or the draft changed meanwhile)", {}),
+    413: ("The body is larger than the server takes", {}),
+    415: ("The body is not sent as application/json", {}),
+    422: ("A value is not valid: one entry in errors per field, with its JSON pointer", {}),
+    429: ("Too many requests with this token: wait Retry-After seconds", {"Retry-After": _header("Seconds")}),
+}
+BODY = (400, 413, 415, 422)  # what any operation that reads a JSON body may answer
+ETAG = {"ETag": _header('The draft\'s version, quoted ("3"): send it back as If-Match')}
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "description": "The ETag last read: the change is refused (412) if the draft changed since",
+    "schema": {"type": "string", "maxLength": 100},
 }
 
 
@@ -370,9 +438,10 @@ def documented(*statuses: int):
 
     def decorate(view):
         for status in (401, 429, *statuses):
-            view = bp.alt_response(status, schema=ProblemSchema, content_type=PROBLEM, description="Problem details")(
-                view
-            )
+            description, headers = PROBLEMS[status]
+            view = bp.alt_response(
+                status, schema=ProblemSchema, content_type=PROBLEM, description=description, headers=headers or None
+            )(view)
         return view
 
     return decorate
@@ -383,8 +452,8 @@ def documented(*statuses: int):
 
 @bp.route("/drafts", methods=["POST"])
 @bp.arguments(NewDraftSchema)
-@bp.response(201, DraftSchema)
-@documented(409, 422)
+@bp.response(201, DraftSchema, headers={**ETAG, "Location": _header("The draft's address")})
+@documented(409, *BODY)
 def create_draft(body):
     """Start an order of a kind (mobile or fixed): its first step, the type, answered."""
     sess = db.session()
@@ -401,8 +470,8 @@ def create_draft(body):
     )
 
 
-@bp.route("/drafts/<string(maxlength=32):draft_id>", methods=["GET"])
-@bp.response(200, DraftSchema)
+@bp.route("/drafts/<draft_id:draft_id>", methods=["GET"])
+@bp.response(200, DraftSchema, headers=ETAG)
 @documented(404)
 def read_draft(draft_id):
     """A draft with its answers, its route of steps, the next step to answer and its price."""
@@ -410,8 +479,9 @@ def read_draft(draft_id):
     return _draft_body(_context(draft, numbers.held_by(db.session(), draft.id))), 200, {"ETag": _etag(draft)}
 
 
-@bp.route("/drafts/<string(maxlength=32):draft_id>", methods=["DELETE"])
+@bp.route("/drafts/<draft_id:draft_id>", methods=["DELETE"])
 @bp.response(204)
+@bp.doc(parameters=[IF_MATCH])
 @documented(404, 409, 412)
 def discard_draft(draft_id):
     """Discard an unfinished draft and release its number."""
@@ -439,17 +509,16 @@ def _check_if_match(draft: Draft) -> None:
         )
 
 
-@bp.route("/drafts/<string(maxlength=32):draft_id>/steps/<string(maxlength=40):step_key>", methods=["PUT"])
+@bp.route("/drafts/<draft_id:draft_id>/steps/<step_key:step_key>", methods=["PUT"])
 @bp.arguments(AnswerSchema)
-@bp.response(200, DraftSchema)
-@documented(404, 409, 412, 422)
+@bp.response(200, DraftSchema, headers=ETAG)
+@bp.doc(parameters=[IF_MATCH])
+@documented(404, 409, 412, *BODY)
 def answer_step(body, draft_id, step_key):
     """Answer one step with its form's fields, as a buyer posting the step; send the ETag you read
     as If-Match (a stale one gives 412). Answers of later steps that no longer apply are dropped."""
     draft = _draft(draft_id)
-    step = BY_KEY.get(step_key)
-    if step is None or step.final or step.form is None:
-        raise Problem(404, _("Not found"), _("There is no step %(step)s to answer.", step=step_key[:40]))
+    step = BY_KEY[step_key]  # one of ANSWERABLE: the route's converter took no other
     if draft.status != "open":
         raise Problem(409, _("Already ordered"), _("This draft was ordered; its answers cannot change."))
     _check_if_match(draft)
@@ -519,7 +588,18 @@ def free_numbers(query):
 @bp.route("/orders", methods=["POST"])
 @bp.arguments(OrderRequestSchema)
 @bp.response(201, OrderSchema)
-@documented(404, 409, 412, 422)
+@bp.doc(
+    parameters=[
+        {
+            "in": "header",
+            "name": "Idempotency-Key",
+            "required": True,
+            "description": "Your key for this order: the same key and body always give the same order",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+        }
+    ]
+)
+@documented(404, 409, 412, *BODY)
 def place_order(body):
     """Place (buy) a draft whose every step is answered. Send an Idempotency-Key header: the same key
     with the same body gives the same order however often it is sent; the same key with another body
@@ -655,6 +735,10 @@ def init_app(app) -> None:
     api.init_app(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
+    app.url_map.converters["draft_id"] = DraftIdConverter
+    app.url_map.converters["step_key"] = StepKeyConverter
+    api.register_converter(DraftIdConverter, lambda _c: {"type": "string", "pattern": f"^{DRAFT_ID}$"})
+    api.register_converter(StepKeyConverter, lambda _c: {"type": "string", "enum": ANSWERABLE})
     api.register_blueprint(bp)
     csrf.exempt(bp)  # bearer tokens, never cookies: nothing for a forged cross-site request to ride on
     app.register_blueprint(docs)
