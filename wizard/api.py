@@ -155,8 +155,12 @@ def _form_errors(form, base: str) -> list[dict]:
 
 
 def _token_key() -> str:
-    token = getattr(g, "api_token", None)
-    return f"api-token:{token.id}" if token is not None else f"api-ip:{request.remote_addr}"
+    """The rate limit's key: the token sent (its fingerprint), read from the header because the limit
+    is checked before the token is looked up; without one, the client's address."""
+    scheme, _sep, raw = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and raw.strip():
+        return "api-token:" + hashlib.sha256(raw.strip().encode("utf-8", "replace")).hexdigest()[:32]
+    return f"api-ip:{request.remote_addr}"
 
 
 @bp.before_request

@@ -24,6 +24,8 @@ KINDS: dict[str, Any] = {
     "porting.cancelled": _l("Porting cancelled"),
     "login.succeeded": _l("Logged in"),
     "login.failed": _l("Failed login"),
+    "token.created": _l("API token made"),
+    "token.revoked": _l("API token revoked"),
 }
 
 

@@ -276,6 +276,8 @@ def details(event: AuditEvent, everyone: dict[int, Person], w: Plain = PLAIN) ->
         said.append(_("Wanted porting date %(date)s", date=w.value(when(data.pop("port_date")))))
     if "binding_accepted_until" in data:
         said.append(_("Binding period accepted until %(date)s", date=w.value(when(data.pop("binding_accepted_until")))))
+    if "name" in data and event.action.startswith("token."):
+        said.append(_("Token “%(name)s”", name=w.value(data.pop("name"))))
     data.pop("draft", None)  # an unfinished order's internal id: nothing a person can look up
     said.extend(f"{w.value(key)}: {w.value(value)}" for key, value in sorted(data.items()))
     return [w.phrase(text) for text in said]

@@ -14,7 +14,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
-from . import db, tokens
+from . import audit, db, tokens
 from .clock import now
 from .db import INTEGER_MAX
 from .inputs import AtMost, NoControlCharacters
@@ -53,7 +53,16 @@ def api_tokens():
     if not form.validate():
         return render(form, status=422)
     sess = db.session()
-    _token, raw = tokens.create(sess, current_user, form.name.data.strip(), now())
+    token, raw = tokens.create(sess, current_user, form.name.data.strip(), now())
+    audit.record(
+        sess,
+        current_user.organisation_id,
+        current_user.id,
+        "token.created",
+        f"token:{token.id}",
+        now(),
+        name=token.name,
+    )
     sess.commit()
     return render(TokenForm(formdata=None), new_token=raw)
 
@@ -67,6 +76,15 @@ def revoke(token_id):
     if token is None:
         abort(404)  # another person's or organisation's: the same answer as for no token at all
     if tokens.revoke(sess, token_id, current_user, now()):
+        audit.record(
+            sess,
+            current_user.organisation_id,
+            current_user.id,
+            "token.revoked",
+            f"token:{token.id}",
+            now(),
+            name=token.name,
+        )
         sess.commit()
         flash(_("Token “%(name)s” revoked. It no longer works.", name=token.name), "success")
     else:
