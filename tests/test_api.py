@@ -162,3 +162,13 @@ def test_the_description_is_openapi_3_1_and_readable(app, api):
     page = app.test_client().get(f"{API}/docs")
     assert page.status_code == 200 and "POST /api/v1/orders" in page.get_data(as_text=True)
     assert api("GET", "/no-such-thing").mimetype == "application/problem+json"
+
+
+def test_each_token_has_its_own_rate_limit(app, api, token_for):
+    app.config["API_RATE_LIMIT"] = "3 per minute"
+    other = token_for("buyer@nordlys.test")
+    assert [api("GET", "/subscriptions").status_code for _ in range(3)] == [200] * 3
+    limited = api("GET", "/subscriptions")
+    assert limited.status_code == 429 and limited.mimetype == "application/problem+json"
+    assert "Retry-After" in limited.headers
+    assert api("GET", "/subscriptions", token=other).status_code == 200  # another token: its own count
