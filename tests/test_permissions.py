@@ -49,7 +49,13 @@ def test_forbidden_users_page_names_the_users_permission(login_as):
 def _example_url(app, rule):
     from werkzeug.routing import IntegerConverter
 
-    values = {arg: 1 if isinstance(rule._converters.get(arg), IntegerConverter) else "x" * 16 for arg in rule.arguments}
+    def example(arg):
+        converter = rule._converters.get(arg)
+        if isinstance(converter, IntegerConverter):
+            return 1
+        return getattr(converter, "example", "x" * 16)  # a converter with a fixed set of values names one
+
+    values = {arg: example(arg) for arg in rule.arguments}
     with app.test_request_context():
         from flask import url_for
 

@@ -51,6 +51,8 @@ class DraftIdConverter(BaseConverter):
 class StepKeyConverter(AnyConverter):
     """A step that takes an answer; the description lists them."""
 
+    example = ANSWERABLE[0]  # for a test that builds every route's address
+
     def __init__(self, url_map):
         super().__init__(url_map, *ANSWERABLE)
 
@@ -66,7 +68,6 @@ class QuietApi(Api):
         pass
 
 
-api = QuietApi()
 bp = Blueprint("api", __name__, url_prefix=PREFIX, description="Drafts, numbers, orders and subscriptions.")
 docs = FlaskBlueprint("api_docs", __name__)
 
@@ -724,7 +725,7 @@ def read_subscription(subscription_id):
 @docs.route(f"{PREFIX}/docs")
 def human_docs():
     """The OpenAPI description as a page (no script, no CDN): operations, parameters and schemas."""
-    spec = api.spec.to_dict()
+    spec = current_app.extensions["wizard_api"].spec.to_dict()
     return render_template("wizard/api_docs.html", spec=spec)
 
 
@@ -736,7 +737,9 @@ def init_app(app) -> None:
     app.config.setdefault("OPENAPI_URL_PREFIX", PREFIX)
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     app.config.setdefault("API_RATE_LIMIT", "120 per minute")
+    api = QuietApi()  # one per app (each app gets its own description)
     api.init_app(app)
+    app.extensions["wizard_api"] = api
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
     app.url_map.converters["draft_id"] = DraftIdConverter
@@ -744,5 +747,7 @@ def init_app(app) -> None:
     api.register_converter(DraftIdConverter, lambda _c: {"type": "string", "pattern": f"^{DRAFT_ID}$"})
     api.register_converter(StepKeyConverter, lambda _c: {"type": "string", "enum": ANSWERABLE})
     api.register_blueprint(bp)
+    for unused in ("Error", "PaginationMetadata"):  # flask-smorest's own, which no operation here answers with
+        api.spec.components.schemas.pop(unused, None)
     csrf.exempt(bp)  # bearer tokens, never cookies: nothing for a forged cross-site request to ride on
     app.register_blueprint(docs)
