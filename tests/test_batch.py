@@ -223,3 +223,54 @@ def test_other_people_cannot_see_a_batch(buyer_as, login_as, who):
     url = start(b)
     other = login_as(who)
     assert other.get(url).status_code == (403 if who == "staff" else 404)
+
+
+def test_a_hundred_lines_post_as_a_browser_sends_them(buyer_as, query):
+    """The lines form is urlencoded: 100 lines fit the server's limits (a multipart body did not)."""
+    b = buyer_as("owner")
+    url = start(b)
+    rows = [line("erik@nordlys.test", sim="physical", icc_=icc(500 + n)) for n in range(100)]
+    kept = post(b, url, {**SHARED, **table(rows), "_go": "later"})
+    assert kept.status_code == 303
+    assert len(batch.stored_lines(query(lambda s: s.scalar(select(Draft))))) == 100
+
+
+def test_a_batch_is_bought_only_as_it_was_checked(buyer_as, query):
+    b = buyer_as("owner")
+    url = start(b)
+    post(b, url, {**SHARED, **table(THREE), "_go": "later"})  # typed, never checked
+
+    def buy_now():  # Save sent straight away (its address is no secret): with the edit page's token
+        page = b.get(url).get_data(as_text=True)
+        return b.client.post(
+            url + "/save", data={"csrf_token": csrf_token(page), "version": hidden(page, "version")[0]}
+        )
+
+    refused = buy_now()
+    assert refused.status_code == 303 and refused.headers["Location"].endswith(url.rsplit("/", 1)[-1])
+    assert post(b, url, {**SHARED, **table(THREE)}).status_code == 303  # checked: unbound
+    post(b, url, {**SHARED, "price_basis-basis": "bound", **table(THREE), "_go": "later"})  # changed after it
+    assert b.get(url + "/review").status_code == 302
+    assert buy_now().status_code == 303
+    assert query(lambda s: s.scalar(select(func.count(Subscription.id)))) == 0  # nothing bought unchecked
+
+
+def test_odd_line_numbers_in_the_form_are_ignored_not_a_crash(buyer_as):
+    b = buyer_as("owner")
+    url = start(b)
+    for name in ("lines-²-email", "lines-" + "9" * 5000 + "-email", "lines--email", "lines-1-2-email"):
+        assert post(b, url, {**SHARED, name: "x", "_go": "later"}).status_code == 303, name
+
+
+def test_the_single_order_pages_do_not_take_a_batch(buyer_as):
+    b = buyer_as("owner")
+    url = start(b)
+    draft_id = url.rsplit("/", 1)[-1]
+    assert b.get(f"{SUBS}/orders/{draft_id}/price_basis").status_code == 404
+    page = b.get(url).get_data(as_text=True)
+    posted = b.client.post(
+        f"{SUBS}/orders/{draft_id}/number",
+        data={"csrf_token": csrf_token(page), "version": hidden(page, "version")[0], "choice": "new"},
+    )
+    assert posted.status_code == 404
+    assert b.get(f"{SUBS}/orders/{draft_id}").headers["Location"].endswith(f"/batches/{draft_id}")

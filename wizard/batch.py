@@ -24,7 +24,7 @@ from werkzeug.datastructures import MultiDict
 
 from . import notify, numbers, queue
 from .context import StepContext
-from .db import changed
+from .db import as_int, changed
 from .effects import HOLDING_CHOICES
 from .forms import organisation_users
 from .inputs import has_control, printable
@@ -434,9 +434,8 @@ def stored_lines(draft: Draft) -> list[dict[str, str]]:
 
 def lines_from_form(form: Mapping[str, Any], keep_blank: bool = False) -> list[dict[str, str]]:
     """The table's lines as posted (`lines-<i>-<column>`), in order; blank lines left out unless asked."""
-    indexes = sorted(
-        {int(name.split("-")[1]) for name in form if name.startswith("lines-") and name.split("-")[1].isdigit()}
-    )
+    numbered = (as_int(name.split("-")[1]) for name in form if name.startswith("lines-") and name.count("-") == 2)
+    indexes = sorted({index for index in numbered if index is not None})
     lines = []
     for i in indexes[: MAX_LINES + 1]:
         line = {column: printable(str(form.get(f"lines-{i}-{column}", "")))[:100] for column in COLUMNS}

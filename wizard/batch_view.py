@@ -92,6 +92,8 @@ def edit(draft_id):
         return render(ctx, request.form, batch.lines_from_form(request.form), status=409, stale=True)
     lines = batch.lines_from_form(request.form)
     shared_raw = {name: value for name, value in request.form.items() if name.partition("-")[0] in batch.SHARED}
+    if "_upload" in request.form:  # the file's own form: the choices and lines typed so far are the stored ones
+        shared_raw, lines = draft.answers.get("form") or {}, batch.stored_lines(draft)
     message = None
     if "_add" in request.form:
         lines.append(batch.blank_line())
@@ -107,8 +109,8 @@ def edit(draft_id):
             lines = batch.read_csv(upload.read(64 * 1024 + 1) if upload else b"") or lines
         except batch.CsvError as exc:
             message = str(exc)
-    kept = {**draft.answers, "form": shared_raw, "lines": lines or [batch.blank_line()]}
-    kept.pop("checked", None)
+    # What was typed, kept; the answers of an earlier check are dropped with it (the batch is checked again).
+    kept = {"type": draft.answers["type"], "form": shared_raw, "lines": lines or [batch.blank_line()]}
     try:
         drafts.save_answers(ctx.sess, draft, kept, draft.version, ctx.now)
     except drafts.StaleDraft:
@@ -191,11 +193,12 @@ def review(draft_id):
 
 
 def render_review(ctx, checked, status=200, binding_error=None):
+    # One quote per line, None for a line that no longer holds (the table shows each beside its line).
     quotes = [
-        pricing.quote(ctx.prices(), ctx.contract, answers, ctx.today)
+        pricing.quote(ctx.prices(), ctx.contract, answers, ctx.today) if answers is not None else None
         for answers in checked.lines
-        if answers is not None
     ]
+    priced = [quote for quote in quotes if quote is not None]
     return page_or_fragment(
         "wizard/batch_review.html",
         "batch",
@@ -206,9 +209,9 @@ def render_review(ctx, checked, status=200, binding_error=None):
         checked=checked,
         lines=batch.stored_lines(ctx.draft),
         quotes=quotes,
-        monthly_ore=sum(q.monthly_ore for q in quotes),
-        one_off_ore=sum(q.one_off_ore for q in quotes),
-        binding_ends_on=quotes[0].binding_ends_on if quotes else None,
+        monthly_ore=sum(q.monthly_ore for q in priced),
+        one_off_ore=sum(q.one_off_ore for q in priced),
+        binding_ends_on=priced[0].binding_ends_on if priced else None,
         binding_error=binding_error,
         by_line=batch.problems_by_line(checked.problems),
         people={u.email: u for u in ctx.cached(("users",), lambda: batch.organisation_users(ctx)).values()},
@@ -222,6 +225,9 @@ def save(draft_id):
     draft = open_batch(draft_id)
     if draft.status == "submitted":
         return redirect(url_for("wizard.batches.done", draft_id=draft.id), 303)
+    if not draft.answers.get("checked"):  # typed since the last check (or never checked): check it first
+        flash(_("Check the lines before you buy."), "warning")
+        return redirect(url_for("wizard.batches.edit", draft_id=draft.id), 303)
     ctx = context(draft)
     lines = batch.stored_lines(draft)
     if ctx.answers.get("price_basis", {}).get("basis") == "bound" and not request.form.get("accept_binding"):

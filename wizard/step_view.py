@@ -36,13 +36,18 @@ bp.record_once(register_converters)  # <draft:...> below: before the routes are 
 ORDERS = "/settings/account/subs/orders"
 
 
-def open_draft(draft_id: str):
+def open_draft(draft_id: str, batch_ok: bool = False):
     """The order the URL names when this person may see it (else 404), and the number it holds.
-    Both were read with the login (identity.py); off that path they are read here."""
+    Both were read with the login (identity.py); off that path they are read here. A batch (an order
+    for several people) has no steps: only resume and discard take one (`batch_ok`)."""
     visit = g.get("visit")
     if visit is not None and visit.draft_id == draft_id:
-        return drafts.check_open(current_user, visit.draft) or abort(404), visit.held
-    return read_draft(draft_id)
+        found = drafts.check_open(current_user, visit.draft) or abort(404), visit.held
+    else:
+        found = read_draft(draft_id)
+    if found[0].kind == "batch" and not batch_ok:
+        abort(404)
+    return found
 
 
 def read_draft(draft_id: str):
@@ -194,7 +199,7 @@ def new_context() -> StepContext:
 @requires("account")
 def resume(draft_id):
     """Resume: the first step that still needs an answer."""
-    draft, held = open_draft(draft_id)
+    draft, held = open_draft(draft_id, batch_ok=True)
     if draft.kind == "batch":
         return redirect(url_for("wizard.batches.edit", draft_id=draft.id))
     if draft.status == "submitted":
@@ -441,7 +446,7 @@ def done(draft_id):
 def discard(draft_id):
     """Ask, then discard an unfinished order and release its number."""
     sess = db.session()
-    draft, _held = open_draft(draft_id)
+    draft, _held = open_draft(draft_id, batch_ok=True)
     if draft.status == "submitted":
         abort(404)
     if request.method == "POST":
