@@ -107,7 +107,7 @@ def test_ten_concurrent_replays_of_one_idempotency_key_make_one_subscription(app
     assert other.status_code == 422 and other.mimetype == "application/problem+json"
 
 
-def test_a_stale_if_match_gives_412_and_a_bad_answer_problem_details_with_pointers(api):
+def test_a_missing_or_stale_if_match_is_refused_and_a_bad_answer_has_pointers(api):
     created = api("POST", "/drafts", json={"kind": "mobile"}).get_json()
     draft = answer(api, created, "price_basis", {"basis": "unbound"})
     stale = api(
@@ -117,13 +117,20 @@ def test_a_stale_if_match_gives_412_and_a_bad_answer_problem_details_with_pointe
         headers={"If-Match": '"1"'},
     )
     assert stale.status_code == 412 and stale.mimetype == "application/problem+json"
+    unnamed = api("PUT", f"/drafts/{draft['id']}/steps/call_rate", json={"values": {"code": "rate-fixed"}})
+    assert unnamed.status_code == 428 and unnamed.mimetype == "application/problem+json"  # no If-Match: refused
     for key, values in [
         ("call_rate", {"code": "rate-fixed"}),
         ("data_package", {"code": "data-5"}),
         ("number", {"choice": "new"}),
     ]:
         draft = answer(api, draft, key, values)
-    bad = api("PUT", f"/drafts/{draft['id']}/steps/sim", json={"values": {"sim_kind": "physical", "icc": "1234"}})
+    bad = api(
+        "PUT",
+        f"/drafts/{draft['id']}/steps/sim",
+        json={"values": {"sim_kind": "physical", "icc": "1234"}},
+        headers={"If-Match": f'"{draft["version"]}"'},
+    )
     problem = bad.get_json()
     assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
     assert problem["errors"] == [

@@ -421,6 +421,7 @@ PROBLEMS = {
     404: ("Nothing of that id here (or another organisation's)", {}),
     409: ("Not possible in the current state: see the title and detail", {}),
     412: ("The If-Match version is not the current one (or the draft changed meanwhile)", {}),
+    428: ("No If-Match: a change must name the version it was made from", {}),
     413: ("The body is larger than the server takes", {}),
     415: ("The body is not sent as application/json", {}),
     422: ("A value is not valid: one entry in errors per field, with its JSON pointer", {}),
@@ -431,8 +432,8 @@ ETAG = {"ETag": _header('The draft\'s version, quoted ("3"): send it back as If-
 IF_MATCH = {
     "in": "header",
     "name": "If-Match",
-    "required": False,
-    "description": "The ETag last read: the change is refused (412) if the draft changed since",
+    "required": True,
+    "description": "The ETag last read: the change is refused (412) if the draft changed since, and without it (428)",
     "schema": {"type": "string", "maxLength": 100},
 }
 
@@ -487,7 +488,7 @@ def read_draft(draft_id):
 @bp.route("/drafts/<draft_id:draft_id>", methods=["DELETE"])
 @bp.response(204)
 @bp.doc(parameters=[IF_MATCH])
-@documented(404, 409, 412)
+@documented(404, 409, 412, 428)
 def discard_draft(draft_id):
     """Discard an unfinished draft and release its number."""
     draft = _draft(draft_id)
@@ -505,8 +506,16 @@ def discard_draft(draft_id):
 
 
 def _check_if_match(draft: Draft) -> None:
+    """A change names the version it was made from (If-Match: the ETag read), so two scripts cannot
+    overwrite each other unseen: none gives 428, another version 412."""
     wanted = request.headers.get("If-Match")
-    if wanted is not None and wanted.strip() not in (_etag(draft), "*"):
+    if wanted is None:
+        raise Problem(
+            428,
+            _("If-Match needed"),
+            _("Send the draft's ETag, as read, in an If-Match header (%(etag)s now).", etag=_etag(draft)),
+        )
+    if wanted.strip() not in (_etag(draft), "*"):
         raise Problem(
             412,
             _("The draft changed meanwhile"),
@@ -518,7 +527,7 @@ def _check_if_match(draft: Draft) -> None:
 @bp.arguments(AnswerSchema)
 @bp.response(200, DraftSchema, headers=ETAG)
 @bp.doc(parameters=[IF_MATCH])
-@documented(404, 409, 412, *BODY)
+@documented(404, 409, 412, 428, *BODY)
 def answer_step(body, draft_id, step_key):
     """Answer one step with its form's fields, as a buyer posting the step; send the ETag you read
     as If-Match (a stale one gives 412). Answers of later steps that no longer apply are dropped."""
