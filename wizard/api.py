@@ -15,29 +15,28 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
 
 import marshmallow as ma
 from flask import Blueprint as FlaskBlueprint
 from flask import current_app, g, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_smorest import Api, Blueprint
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import AnyConverter, BaseConverter
 
-from . import clock, db, drafts, effects, flow, numbers, orders, pricing, tokens
+from . import clock, db, drafts, effects, flow, identity, numbers, orders, pricing, tokens
 from .context import StepContext
 from .extensions import csrf, limiter
 from .listing import subscription_search
 from .models import ApiRequest, Contract, Draft, Organisation, Subscription
 from .paging import paginate
+from .problems import PROBLEM, problem_response
 from .steps import BY_KEY, STEPS
 
 PREFIX = "/api/v1"
-PROBLEM = "application/problem+json"
 DRAFT_ID = r"[A-Za-z0-9_-]{1,32}"  # models.new_draft_id: URL-safe base64, within the column's 32 characters
 ANSWERABLE = [step.key for step in STEPS if step.form is not None and not step.final]
 
@@ -93,18 +92,6 @@ class Problem(HTTPException):
         super().__init__(description=detail)
         self.code = status
         self.title, self.detail, self.errors, self.extra_headers = title, detail, errors or [], headers or {}
-
-
-def problem_response(status: int, title: str, detail: str | None = None, errors: list | None = None, headers=None):
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
-    if detail:
-        body["detail"] = detail
-    if errors:
-        body["errors"] = errors
-    response = current_app.response_class(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM)
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
 
 
 @bp.errorhandler(HTTPException)
@@ -186,12 +173,7 @@ def authenticate():
     g.api_token, g.api_user = found
     if writes:
         db.session().commit()  # tokens.authenticate noted when the token was last used
-    today = clock.today()
-    in_force = and_(
-        Contract.organisation_id == Organisation.id,
-        Contract.starts_on <= today,
-        or_(Contract.ends_on.is_(None), Contract.ends_on >= today),
-    )
+    in_force = identity.contract_in_force(clock.today())
     row = (
         db.session()
         .execute(
@@ -338,18 +320,7 @@ class SubscriptionPageSchema(ma.Schema):
 
 
 def _context(draft: Draft, held=None) -> StepContext:
-    moment = clock.now()
-    return StepContext(
-        sess=db.session(),
-        org=g.api_org,
-        contract=g.api_contract,
-        draft=draft,
-        answers=dict(draft.answers),
-        today=clock.business_day(moment),
-        now=moment,
-        hold_minutes=current_app.config["NUMBER_HOLD_MINUTES"],
-        held=held,
-    )
+    return StepContext.now_for(draft, g.api_org, g.api_contract, held)
 
 
 def _draft(draft_id: str) -> Draft:

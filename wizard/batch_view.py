@@ -13,7 +13,7 @@ from . import batch, clock, db, drafts, orders, porting, pricing
 from .context import StepContext
 from .db import as_int
 from .forms import KIND
-from .fragments import current_url, is_fragment_request, page_or_fragment
+from .fragments import current_url, page_or_fragment, whole_page
 from .models import Draft
 from .permissions import requires
 from .visitor import current_user
@@ -34,17 +34,7 @@ def open_batch(draft_id: str) -> Draft:
 
 def context(draft: Draft) -> StepContext:
     """What the batch's checks know: the organisation and contract read with the login (g.visit)."""
-    moment = clock.now()
-    return StepContext(
-        sess=db.session(),
-        org=g.visit.organisation,
-        contract=g.visit.contract,
-        draft=draft,
-        answers=dict(draft.answers),
-        today=clock.business_day(moment),
-        now=moment,
-        hold_minutes=current_app.config["NUMBER_HOLD_MINUTES"],
-    )
+    return StepContext.now_for(draft, g.visit.organisation, g.visit.contract)
 
 
 @bp.route(BATCHES, methods=["POST"])
@@ -121,7 +111,7 @@ def edit(draft_id):
         return render(ctx, request.form, lines, status=422, csv_error=message)
     if request.form.get("_go") == "later":
         flash(_("Your order is saved. Finish it any time from Unfinished orders."), "success")
-        return leave(url_for("wizard.subs.subs"))
+        return whole_page(url_for("wizard.subs.subs"))
     if any(name in request.form for name in ("_add", "_remove", "_upload")):
         return redirect(url_for("wizard.batches.edit", draft_id=draft.id), 303)
     forms = batch.shared_forms(ctx, request.form)
@@ -138,12 +128,6 @@ def edit(draft_id):
         return render(ctx, request.form, lines, status=409, stale=True)
     ctx.sess.commit()
     return redirect(url_for("wizard.batches.review", draft_id=draft.id), 303)
-
-
-def leave(url: str):
-    if is_fragment_request():
-        return current_app.response_class(status=200, headers={"HX-Redirect": url})
-    return redirect(url, 303)
 
 
 def render(ctx: StepContext, formdata, lines, status=200, checked=None, forms=None, stale=False, csv_error=None):

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
-from . import pricing
+from . import clock, db, pricing
 from .models import Contract, Draft, Organisation, PhoneNumber, PriceItem
 
 
@@ -51,6 +52,25 @@ class StepContext:
         if key not in self._prices:
             self._prices[key] = pricing.price_list(self.sess, self.contract, self.basis, self.kind)
         return self._prices[key]
+
+    @classmethod
+    def now_for(
+        cls, draft: Draft, org: Organisation, contract: Contract | None, held: PhoneNumber | None = None
+    ) -> StepContext:
+        """The context of one order in this request: its session, this moment and business day, the
+        configured hold time (the step pages, bulk orders and the API all start from here)."""
+        moment = clock.now()
+        return cls(
+            sess=db.session(),
+            org=org,
+            contract=contract,
+            draft=draft,
+            answers=dict(draft.answers),
+            today=clock.business_day(moment),
+            now=moment,
+            hold_minutes=current_app.config["NUMBER_HOLD_MINUTES"],
+            held=held,
+        )
 
     def holding(self, number_id: int | None) -> bool:
         """Whether the draft holds this number right now."""

@@ -1,11 +1,10 @@
 """Clear error pages for every HTTP error: 403 naming the missing permission, 404, 429, 400 for CSRF
 and 500 have their own; every other status gets the styled page of `http_error`, never Werkzeug's text."""
 
-import json
 from datetime import timedelta
 from functools import wraps
 
-from flask import current_app, render_template, request
+from flask import render_template, request
 from flask_babel import format_timedelta, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from . import requestlog
 from .identity import InvalidHostPerson, ProvisionConflict
 from .permissions import PermissionDenied, SwitchedOff
+from .problems import problem_response
 from .visitor import current_user
 
 
@@ -163,13 +163,8 @@ def api_aware(handler):
     @wraps(handler)
     def handle(exc):
         if request.path.startswith(API_PREFIX) and isinstance(exc, HTTPException):
-            code = exc.code or 500
-            body = {"type": "about:blank", "title": exc.name, "status": code}
-            response = current_app.response_class(json.dumps(body), status=code, mimetype="application/problem+json")
-            for name, value in exc.get_headers():
-                if name.lower() != "content-type":
-                    response.headers[name] = value
-            return response
+            headers = [(name, value) for name, value in exc.get_headers() if name.lower() != "content-type"]
+            return problem_response(exc.code or 500, exc.name, headers=headers)
         return handler(exc)
 
     return handle

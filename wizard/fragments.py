@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import current_app, redirect, render_template, request
 from jinja2_fragments.flask import render_block
 
 
@@ -19,6 +19,14 @@ def current_url() -> str:
     """This request's address as the browser should show it (htmx pushes or replaces it): the path
     under the app's script root, with the query, without a bare trailing '?'."""
     return request.script_root + request.full_path.rstrip("?")
+
+
+def whole_page(url: str):
+    """Send the browser to another page as a whole page: a 303, or for htmx (which would follow a
+    redirect and swap the page into the block it asked for) HX-Redirect, read only on a 2xx."""
+    if is_fragment_request():
+        return current_app.response_class(status=200, headers={"HX-Redirect": url})
+    return redirect(url, 303)
 
 
 def page_or_fragment(

@@ -33,16 +33,20 @@ class Visit:
     held: PhoneNumber | None = None  # the number that order holds (possibly run out)
 
 
-def _visit_query(with_draft: bool, hosted: bool = False):
-    """The statement, built once: the person's organisation, its contract in force and, with_draft,
-    the order the URL names with its held number. The person is the login session's (by its token)
-    or, hosted, the host's (by their key). Values come as bound parameters."""
-    today = bindparam("today", type_=Date)
-    in_force = and_(
+def contract_in_force(today):
+    """The join condition of an organisation's contract in force on `today` (a date or a bound parameter)."""
+    return and_(
         Contract.organisation_id == Organisation.id,
         Contract.starts_on <= today,
         or_(Contract.ends_on.is_(None), Contract.ends_on >= today),
     )
+
+
+def _visit_query(with_draft: bool, hosted: bool = False):
+    """The statement, built once: the person's organisation, its contract in force and, with_draft,
+    the order the URL names with its held number. The person is the login session's (by its token)
+    or, hosted, the host's (by their key). Values come as bound parameters."""
+    in_force = contract_in_force(bindparam("today", type_=Date))
     if hosted:
         query = select(User, Organisation, Contract).where(User.external_key == bindparam("person_key"))
     else:

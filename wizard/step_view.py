@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from . import clock, db, drafts, effects, flow, numbers, orders, prefill, pricing, requestlog, review
+from . import db, drafts, effects, flow, numbers, orders, prefill, pricing, requestlog, review
 from .clock import now
 from .context import StepContext
 from .db import as_int
 from .effects import HOLDING_CHOICES
 from .forms import KIND, SaveForm
-from .fragments import current_url, is_fragment_request, page_or_fragment
+from .fragments import current_url, is_fragment_request, page_or_fragment, whole_page
 from .i18n import day
 from .inputs import register_converters
 from .models import Draft, Sim, Subscription
@@ -58,19 +58,7 @@ def read_draft(draft_id: str):
 
 def context(draft, held, notify: bool = False) -> StepContext:
     """The order's context for this request, its number answer checked against its hold."""
-    moment = now()
-    visit = g.visit
-    ctx = StepContext(
-        sess=db.session(),
-        org=visit.organisation,
-        contract=visit.contract,
-        draft=draft,
-        answers=dict(draft.answers),
-        today=clock.business_day(moment),
-        now=moment,
-        hold_minutes=current_app.config["NUMBER_HOLD_MINUTES"],
-        held=held,
-    )
+    ctx = StepContext.now_for(draft, g.visit.organisation, g.visit.contract, held)
     if draft.status == "open":
         reconcile_hold(ctx, notify)
     return ctx
@@ -320,10 +308,7 @@ def leave(step, ctx, going):
     if going == "back":
         return redirect(back_url(ctx, step, request.form.get("return", "")), 303)
     flash(_("Your order is saved. Finish it any time from Unfinished orders."), "success")
-    subs = url_for("wizard.subs.subs")
-    if is_fragment_request():
-        return current_app.response_class(status=200, headers={"HX-Redirect": subs})
-    return redirect(subs, 303)
+    return whole_page(url_for("wizard.subs.subs"))
 
 
 def conflict(step, ctx):
