@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import json
 import pstats
 import sys
 import tempfile
@@ -46,6 +45,7 @@ from bench.common import (
     quiet_options,
     table,
     verdict,
+    write_json,
 )
 from bench.inprocess import ClientTransport
 from bench.sqlcount import SqlCounter
@@ -312,11 +312,7 @@ def main(argv=None) -> int:
             print(f"#### cProfile, {r['database']}, {phase} (one more repeat, not in the figures)\n")
             print(text)
     if args.json:
-        text = json.dumps(results, indent=2)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text + "\n")
+        write_json(results, args.json)
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -336,3 +337,12 @@ def verdict(ok: bool) -> str:
 
 def today() -> date:
     return clock.today()
+
+
+def write_json(results, target: str) -> None:
+    """--json FILE: the results as JSON, to the file or ('-') to standard output."""
+    text = json.dumps(results, indent=2)
+    if target == "-":
+        print(text)
+    else:
+        Path(target).write_text(text + "\n")

@@ -15,7 +15,6 @@ benchmark (c), bench/subs_page.py.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -35,6 +34,7 @@ from bench.common import (
     table,
     user_id,
     verdict,
+    write_json,
 )
 from bench.sqlcount import SqlCounter
 from bench.walk import Reply, Walker
@@ -314,11 +314,7 @@ def main(argv=None) -> int:
         results["runs"].append(result)
         print(render(result) + "\n", flush=True)
     if args.json:
-        text = json.dumps(results, indent=2)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text + "\n")
+        write_json(results, args.json)
     return 0
 
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import os
 import secrets
 import signal
@@ -57,6 +56,7 @@ from bench.common import (
     table,
     user_id,
     verdict,
+    write_json,
 )
 from bench.walk import Reply, Walker
 
@@ -564,11 +564,7 @@ def main(argv=None) -> int:
         results["speedup"][kind] = rate[2] / rate[1] if rate.get(1) and 2 in rate else None
     print("\n" + render(results) + "\n")
     if args.json:
-        text = json.dumps(results, indent=2)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text + "\n")
+        write_json(results, args.json)
     return 0
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -32,6 +31,7 @@ from bench.common import (
     quiet_options,
     table,
     verdict,
+    write_json,
 )
 from bench.inprocess import ClientTransport
 from bench.sqlcount import SqlCounter
@@ -162,11 +162,7 @@ def main(argv=None) -> int:
         results["runs"].extend(run(kind, sizes, args.repeats, args.big_repeats, quiet_options(args)))
     print(render(results["runs"]) + "\n")
     if args.json:
-        text = json.dumps(results, indent=2)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text + "\n")
+        write_json(results, args.json)
     return 0
 
 

@@ -9,8 +9,9 @@ import re
 
 import pytest
 from sqlalchemy import func, select
-from stdnum import luhn
 
+from bench import batch as bench_batch
+from bench.batch import icc
 from tests.conftest import csrf_token
 from tests.test_concurrency import race
 from tests.test_journey import porting_day
@@ -28,10 +29,19 @@ SHARED = {
 }
 
 
-def icc(n: int) -> str:
-    """A valid ICC (89…, Luhn check digit), different for each n."""
-    body = f"894607{n:013d}"
-    return body + luhn.calc_check_digit(body)
+def csv_of(rows: list[dict], separator: str) -> str:
+    return "\n".join(
+        [separator.join(batch.COLUMNS)] + [separator.join(r.get(c, "") for c in batch.COLUMNS) for r in rows]
+    )
+
+
+def upload(b, url: str, text: str):
+    """Read a CSV file into the batch with the page's own file form (multipart, as a browser sends it)."""
+    page = b.get(url).get_data(as_text=True)
+    data = {"csrf_token": csrf_token(page), "version": hidden(page, "version")[0], "_upload": "1"}
+    return b.client.post(
+        url, data={**data, "csv": (io.BytesIO(text.encode()), "team.csv")}, content_type="multipart/form-data"
+    )
 
 
 def start(b, kind="mobile") -> str:
@@ -102,20 +112,7 @@ def test_a_csv_with_a_bad_icc_on_line_4_and_a_number_twice_on_line_7_is_refused_
     rows[3]["icc"] = icc(13)[:-1] + str((int(icc(13)[-1]) + 1) % 10)  # wrong check digit
     rows[2].update(number_choice="reserved", number="073-123 45 01")
     rows[6].update(number_choice="reserved", number="073-123 45 01")
-    csv_text = ",".join(batch.COLUMNS) + "\n" + "\n".join(",".join(r.get(c, "") for c in batch.COLUMNS) for r in rows)
-    page = b.get(url).get_data(as_text=True)
-    uploaded = b.client.post(
-        url,
-        data={
-            "csrf_token": csrf_token(page),
-            "version": hidden(page, "version")[0],
-            **SHARED,
-            "_upload": "1",
-            "csv": (io.BytesIO(csv_text.encode()), "team.csv"),
-        },
-        content_type="multipart/form-data",
-    )
-    assert uploaded.status_code == 303
+    assert upload(b, url, csv_of(rows, ",")).status_code == 303
     refused = post(b, url, {**SHARED, **table(batch.stored_lines(query(lambda s: s.scalar(select(Draft)))))})
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422
@@ -129,33 +126,8 @@ def test_a_csv_with_a_bad_icc_on_line_4_and_a_number_twice_on_line_7_is_refused_
 def test_a_csv_of_100_lines_is_checked_and_bought_in_one_save(buyer_as, query):
     b = buyer_as("owner")
     url = start(b)
-    day = porting_day()
-    rows = [
-        line(
-            "erik@nordlys.test",
-            choice="port",
-            number=f"070-500 {n // 100:02d} {n % 100:02d}",
-            sim="physical",
-            icc_=icc(100 + n),
-            port_operator="Telia",
-            port_date=day,
-        )
-        for n in range(100)
-    ]
-    csv_text = ";".join(batch.COLUMNS) + "\n" + "\n".join(";".join(r.get(c, "") for c in batch.COLUMNS) for r in rows)
-    page = b.get(url).get_data(as_text=True)
-    uploaded = b.client.post(
-        url,
-        data={
-            "csrf_token": csrf_token(page),
-            "version": hidden(page, "version")[0],
-            **SHARED,
-            "_upload": "1",
-            "csv": (io.BytesIO(csv_text.encode()), "team.csv"),
-        },
-        content_type="multipart/form-data",
-    )
-    assert uploaded.status_code == 303
+    # Erik Lund, 070-500 00 00 … 070-500 00 99 ported from Telia, each with a physical SIM (as bench/batch.py)
+    assert upload(b, url, bench_batch.csv_text(100, 0, porting_day())).status_code == 303
     stored = batch.stored_lines(query(lambda s: s.scalar(select(Draft))))
     assert len(stored) == 100
     checked = post(b, url, {**SHARED, **table(stored)})

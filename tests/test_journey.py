@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import csrf_token
-from tests.test_numbers import MOBILE_TO_NUMBER, SPACES, Clock, status_of
-from tests.test_wizard_journeys import VALID_ICC, walk
+from tests.test_numbers import MOBILE_TO_NUMBER, SPACES, clock, status_of  # noqa: F401  (clock: a fixture)
+from tests.test_wizard_journeys import FIXED_ORDER, VALID_ICC, walk
 from tests.wizard_client import errors, form_html, hidden
 from wizard import clock as wizard_clock
 from wizard.models import Draft
@@ -25,13 +25,6 @@ _spec.loader.exec_module(migration)
 
 def porting_day() -> str:
     return earliest_porting_date("mobile", wizard_clock.today()).isoformat()
-
-
-@pytest.fixture
-def clock(app):
-    app.config["CLOCK"] = Clock()
-    app.config["LOGIN_IDLE_MINUTES"] = 24 * 60
-    return app.config["CLOCK"]
 
 
 def answers_of(query, b) -> dict:
@@ -122,16 +115,7 @@ def test_back_from_the_first_question_goes_to_subs(buyer_as):
 def test_back_after_a_change_link_returns_to_check_your_answers(buyer_as):
     b = buyer_as("owner")
     b.start("fixed")
-    walk(
-        b,
-        [
-            ("price_basis", {"basis": "unbound"}),
-            ("call_rate", {"code": "rate-fixed"}),
-            ("number", {"choice": "new"}),
-            ("pbx", {"mode": "independent"}),
-            ("user", {"user_id": "5"}),
-        ],
-    )
+    walk(b, FIXED_ORDER)
     page = b.get(b.step_url("call_rate") + "?return=review").get_data(as_text=True)
     assert 'name="return" value="review"' in page
     response = b.leave("call_rate", {"code": "rate-variable", "return": "review"}, "back")
@@ -202,7 +186,7 @@ def test_error_summary_links_land_on_the_first_option_of_a_group(buyer_as):
     assert '<a href="#port_owner-0">' in html and '<a href="#port_operator">' in html
 
 
-def test_the_held_number_is_named_on_the_next_step_and_on_check_your_answers(buyer_as, clock, query):
+def test_the_held_number_is_named_on_the_next_step_and_on_check_your_answers(buyer_as, clock, query):  # noqa: F811
     b = buyer_as("owner")
     b.start("fixed")
     walk(
