@@ -14,6 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bench.sqlcount import SqlCounter
+from tests.conftest import Browser
 from tests.pages import h1, links, page, title
 from tests.test_browser import (  # noqa: F401  (fixtures are used by name)
     chromium,
@@ -345,6 +346,28 @@ def test_another_organisations_owner_sees_only_their_own_events(login_as, log):
     assert [r["What"] for r in listed] == ["Porting completed"]
     exported = fjord.get(CSV_URL).get_data(as_text=True)
     assert "nordlys" not in exported.lower() and "Porting completed" in exported
+
+
+def test_failed_logins_are_the_organisations_and_an_unknown_address_is_nobodys(app, login_as, log, query):
+    """A wrong password for one of Nordlys's people is on its owner's log; an address with no account is
+    recorded for the operator (the same write, so the two take as long), on no organisation's log."""
+    log.clear()
+    stranger = Browser(app.test_client())
+    assert stranger.login("anna@nordlys.test", "not-her-password").status_code == 401
+    assert stranger.login("Nobody@Example.test", "a-guess").status_code == 401
+    stored = query(
+        lambda s: s.execute(
+            select(AuditEvent.organisation_id, AuditEvent.actor_id, AuditEvent.data).order_by(AuditEvent.id)
+        ).all()
+    )
+    nordlys = query(lambda s: s.scalar(select(Organisation.id).where(Organisation.org_number == "556677-8899")))
+    assert stored == [
+        (nordlys, user_id(query, "anna@nordlys.test"), {"email": "anna@nordlys.test"}),
+        (None, None, {"email": "nobody@example.test"}),
+    ]
+    for who in ("owner", "fjord"):
+        failed = rows(login_as(who).get(f"{URL}?kind=login.failed"))
+        assert [r["Details"] for r in failed] == (["E-mail address anna@nordlys.test"] if who == "owner" else [])
 
 
 # --------------------------------------------------------------------------- CSV

@@ -31,7 +31,7 @@ KINDS: dict[str, Any] = {
 
 def record(
     sess: Session,
-    organisation_id: int,
+    organisation_id: int | None,
     actor_id: int | None,
     action: str,
     subject: str,
@@ -39,7 +39,8 @@ def record(
     **data: Any,
 ) -> AuditEvent:
     """Add one event to the session (the caller commits it with the change it records). `actor_id`
-    is None for the operator (its command line) and for the system."""
+    is None for the operator (its command line) and for the system; `organisation_id` is None only
+    for a failed login naming an address with no account."""
     assert action in KINDS, f"unknown audit action {action!r}: name it in audit.KINDS"
     event = AuditEvent(
         organisation_id=organisation_id, actor_id=actor_id, action=action, subject=subject, created_at=now, data=data

@@ -152,11 +152,17 @@ def login():
                 user.password_hash = hash_password(form.password.data)  # committed with the login session
             start_login_session(user)
             return redirect(_safe_next() or url_for("wizard.subs.subs"))
-        if user is not None:  # the owner's audit log shows attempts on their people's accounts
+        # The owner's audit log shows attempts on their people's accounts. An address with no account
+        # is recorded too, for the operator and no organisation: the same insert and commit whoever is
+        # named, so a failed login's time does not tell which addresses have accounts.
+        if user is not None:
             audit.record(
                 db.session(), user.organisation_id, user.id, "login.failed", f"user:{user.id}", now(), email=user.email
             )
-            db.session().commit()
+        else:
+            email = normalise_email(form.email.data)[:254]
+            audit.record(db.session(), None, None, "login.failed", "user:unknown", now(), email=email)
+        db.session().commit()
         form.password.errors.append(_("Email or password is wrong."))
         return render_template("wizard/login.html", form=form), 401
     status = 422 if form.errors else 200

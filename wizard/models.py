@@ -357,11 +357,12 @@ class MexPair(Base):
 
 
 class AuditEvent(Base):
-    """Who did what, when: written for every purchase and every MEX change."""
+    """Who did what, when (audit.KINDS). An event belongs to an organisation, except a failed login
+    for an address with no account: that is kept for the operator and shown to no organisation."""
 
     __tablename__ = "audit_events"
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(String(60))
     subject: Mapped[str] = mapped_column(String(100))
