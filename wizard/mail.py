@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 
 from flask import Flask, current_app
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_mailman import EmailMultiAlternatives, Mail
 from flask_mailman.backends.base import BaseEmailBackend
+
+from .outbox import Letter
 
 mail = Mail()
 
@@ -40,6 +42,15 @@ def render(kind: str, **context) -> Rendered:
     values = {**context, "lang": str(get_locale())}
     parts = {name: "".join(template.blocks[name](template.new_context(values))) for name in ("subject", "text", "html")}
     return Rendered(" ".join(parts["subject"].split()), parts["text"].strip() + "\n", parts["html"].strip() + "\n")
+
+
+def letter(kind: str, reader, speaking: str, key: str | None = None, **context) -> Letter:
+    """`kind`'s letter to `reader` (a User), in the language they chose, else `speaking` (the language
+    of whoever caused it), for the outbox under `key` (default: the kind)."""
+    locale = reader.locale or speaking
+    with force_locale(locale):
+        rendered = render(kind, **context)
+    return Letter(key or kind, reader.email, locale, rendered.subject, rendered.text, rendered.html)
 
 
 def message_id(reference: str, outbox_id: int) -> str:

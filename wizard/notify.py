@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, has_request_context, url_for
-from flask_babel import force_locale, get_locale
+from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,21 +35,22 @@ def porting_changed(sess: Session, change: PortingChange, now: datetime) -> list
     subscription = change.subscription
     buyer = sess.scalars(select(User).where(User.id == subscription.created_by_id)).one()
     order = sess.get(Order, subscription.order_id) if subscription.order_id else None
-    locale = buyer.locale or str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    speaking = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
     with link_context():
         page = url_for("wizard.subscriptions.show", subscription_id=subscription.id, _external=True)
-    with force_locale(locale):
-        rendered = mail.render(
-            "porting_update",
-            status=change.new,
-            number=subscription.number.e164,
-            porting_date=subscription.porting_date,
-            reason=change.reason,
-            order=order,
-            buyer=buyer,
-            page=page,
-        )
-    letter = outbox.Letter(f"porting_{change.new}", buyer.email, locale, rendered.subject, rendered.text, rendered.html)
+    letter = mail.letter(
+        "porting_update",
+        buyer,
+        speaking,
+        key=f"porting_{change.new}",
+        status=change.new,
+        number=subscription.number.e164,
+        porting_date=subscription.porting_date,
+        reason=change.reason,
+        order=order,
+        buyer=buyer,
+        page=page,
+    )
     return outbox.add(sess, subscription.organisation_id, subscription.order_id, [letter], now)
 
 
@@ -60,11 +61,11 @@ def batch_bought(ctx, buyer: User, order: Order, bought: list[tuple[Any, dict]])
     subscriptions = [subscription for subscription, _answers in bought]
     users = {u.id: u for u in ctx.sess.scalars(select(User).where(User.id.in_({s.user_id for s in subscriptions})))}
     esims = [s for s, answers in bought if answers.get("sim", {}).get("sim_kind") == "esim"]
-    letters = []
-    locale = buyer.locale or speaking
-    with force_locale(locale):
-        rendered = mail.render(
+    letters = [
+        mail.letter(
             "batch_confirmation",
+            buyer,
+            speaking,
             order=order,
             buyer=buyer,
             organisation=ctx.org,
@@ -73,26 +74,22 @@ def batch_bought(ctx, buyer: User, order: Order, bought: list[tuple[Any, dict]])
             one_off_ore=sum(s.one_off_ore for s in subscriptions),
             esim_urls={s.id: url_for("wizard.subscriptions.esim", subscription_id=s.id, _external=True) for s in esims},
         )
-    letters.append(
-        outbox.Letter("batch_confirmation", buyer.email, locale, rendered.subject, rendered.text, rendered.html)
-    )
+    ]
     for subscription in esims:
         user = users[subscription.user_id]
         if user.id == buyer.id:
             continue  # the buyer's own eSIM links are in their confirmation
-        locale = user.locale or speaking
-        with force_locale(locale):
-            rendered = mail.render(
+        letters.append(
+            mail.letter(
                 "esim_ready",
+                user,
+                speaking,
+                key=f"esim_ready_{subscription.id}",
                 order=order,
                 buyer=buyer,
                 user=user,
                 number=subscription.number.e164,
                 esim_url=url_for("wizard.subscriptions.esim", subscription_id=subscription.id, _external=True),
-            )
-        letters.append(
-            outbox.Letter(
-                f"esim_ready_{subscription.id}", user.email, locale, rendered.subject, rendered.text, rendered.html
             )
         )
     return outbox.add(ctx.sess, ctx.org.id, order.id, letters, ctx.now)

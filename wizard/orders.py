@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask import current_app, flash, url_for
-from flask_babel import force_locale, get_locale, gettext
+from flask_babel import get_locale, gettext
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -260,7 +261,7 @@ def _messages(
     user = ctx.sess.scalars(select(User).where(User.id == subscription.user_id)).one()
     esim = ctx.answers.get("sim", {}).get("sim_kind") == "esim"
     esim_url = url_for("wizard.subscriptions.esim", subscription_id=subscription.id, _external=True) if esim else None
-    about = {
+    about: dict[str, Any] = {
         "order": order,
         "subscription": subscription,
         "organisation": ctx.org,
@@ -272,12 +273,10 @@ def _messages(
     readers = [("order_confirmation", buyer)]
     if esim and user.id != buyer.id:  # the buyer's own eSIM link is in their confirmation
         readers.append(("esim_ready", user))
-    letters = []
-    for kind, reader in readers:
-        locale = reader.locale or speaking
-        with force_locale(locale):
-            rendered = mail.render(kind, rows=review.rows(ctx), lines=quote.lines, **about)
-        letters.append(outbox.Letter(kind, reader.email, locale, rendered.subject, rendered.text, rendered.html))
+    letters = [
+        mail.letter(kind, reader, speaking, rows=review.rows(ctx), lines=quote.lines, **about)
+        for kind, reader in readers
+    ]
     return outbox.add(ctx.sess, ctx.org.id, order.id, letters, ctx.now)
 
 
