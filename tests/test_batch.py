@@ -8,15 +8,16 @@ import io
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bench import batch as bench_batch
 from bench.batch import icc
+from bench.sqlcount import SqlCounter
 from tests.conftest import csrf_token
 from tests.test_concurrency import race
 from tests.test_journey import porting_day
 from tests.wizard_client import hidden
-from wizard import batch
+from wizard import batch, db
 from wizard.models import Draft, OutboxMessage, PhoneNumber, Sim, Subscription
 
 SUBS = "/settings/account/subs"
@@ -246,3 +247,43 @@ def test_the_single_order_pages_do_not_take_a_batch(buyer_as):
     )
     assert posted.status_code == 404
     assert b.get(f"{SUBS}/orders/{draft_id}").headers["Location"].endswith(f"/batches/{draft_id}")
+
+
+def test_check_your_answers_reads_the_checked_lines_in_the_same_statements_for_3_or_100(app, buyer_as):
+    counter = SqlCounter(app.extensions["db_engine"])
+    counts = []
+    try:
+        for lines in (THREE, None):
+            b = buyer_as("owner")
+            url = start(b)
+            if lines is None:  # 100 ported numbers, as bench/batch.py
+                assert upload(b, url, bench_batch.csv_text(100, 0, porting_day())).status_code == 303
+                lines = batch.stored_lines(app_draft(app, url))
+            assert post(b, url, {**SHARED, **table(lines)}).status_code == 303
+            with counter.request("GET", url) as stats:
+                review = b.get(url + "/review")
+            assert f"Buy {len(lines)} subscriptions" in review.get_data(as_text=True)
+            assert not stats.get_in_transaction and not [q for q in stats.statements if not q.startswith("SELECT")]
+            counts.append(stats.n_statements)
+    finally:
+        counter.close()
+    assert counts[0] == counts[1] <= 6, counts
+
+
+def test_what_changed_since_the_check_is_named_at_save_and_nothing_is_bought(buyer_as, query):
+    b = buyer_as("owner")
+    url = start(b)
+    assert post(b, url, {**SHARED, **table(THREE)}).status_code == 303
+    # the reserved number of line 3 is given to someone else after the check
+    taken = update(PhoneNumber).where(PhoneNumber.e164 == "+46731234500").values(status="assigned")
+    query(lambda s: (s.execute(taken), s.commit()))
+    assert "Buy 3 subscriptions" in b.get(url + "/review").get_data(as_text=True)  # the page reads the check
+    refused = save(b, url)
+    assert refused.status_code == 422
+    assert "Line 3: Not one of your organisation&#39;s free reserved numbers" in refused.get_data(as_text=True)
+    assert query(lambda s: s.scalar(select(func.count(Subscription.id)))) == 0
+
+
+def app_draft(app, url: str) -> Draft:
+    with app.app_context():
+        return db.session().get(Draft, url.rstrip("/").rsplit("/", 1)[-1])

@@ -120,7 +120,8 @@ def edit(draft_id):
     checked.problems = problems + checked.problems
     if not checked.ok:
         return render(ctx, request.form, lines, status=422, checked=checked, forms=forms)
-    done = {**kept, **shared, "checked": True}
+    # Each line's answers as checked, so Check your answers reads them (Save checks them all again).
+    done = {**kept, **shared, "checked": checked.lines}
     try:
         drafts.save_answers(ctx.sess, draft, done, draft.version, ctx.now)
     except drafts.StaleDraft:
@@ -156,11 +157,11 @@ def render(ctx: StepContext, formdata, lines, status=200, checked=None, forms=No
     )
 
 
-def checked_lines(ctx: StepContext):
-    """The batch as checked (its answers and each line as a single order's), re-checked now: prices
-    and numbers may have changed since."""
+def checked_lines(ctx: StepContext) -> batch.Checked:
+    """The batch as it was at its last check: its shared answers and each line's. Only Save checks it
+    again, against today's data (a number or a SIM may have gone since), so this page reads only."""
     shared = {key: value for key, value in ctx.answers.items() if key in ("type", *batch.SHARED)}
-    return batch.check(ctx, shared, batch.stored_lines(ctx.draft))
+    return batch.Checked(shared, lines=list(ctx.answers["checked"]))
 
 
 @bp.route(f"{BATCH}/review")
