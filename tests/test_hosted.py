@@ -193,6 +193,16 @@ def test_addresses_under_the_prefix_that_match_no_view_get_the_wizards_pages_and
     assert hosts_own.status_code == 404 and hosts_own.get_data(as_text=True) == "Acme intranet: no such page"
 
 
+def test_a_mounted_wizard_has_no_api_so_no_api_tokens_page(host):
+    """The JSON API is the standalone app's (api.init_app); mounted, its tokens would open nothing."""
+    host.person = ALICE  # holds `account`, who may make tokens in the standalone app
+    client = host.test_client()
+    assert client.get("/telephony/settings/account/api-tokens").status_code == 404
+    assert client.get("/telephony/api/v1/openapi.json").status_code == 404
+    assert "API tokens" not in client.get(SUBS).get_data(as_text=True)
+    assert not [rule.rule for rule in host.url_map.iter_rules() if "/api" in rule.rule]
+
+
 def test_mounting_leaves_the_hosts_locale_time_zone_and_csrf_settings_alone(database_url, tmp_path):
     app = Flask("host", instance_path=str(tmp_path / "host"))
     app.config.update(SECRET_KEY="host-secret")

@@ -175,8 +175,10 @@ def blueprint(standalone: bool) -> Blueprint:
         tokens_view,
         embed_view,
     ):
-        if page in (auth, embed_view) and not standalone:
-            continue  # mounted: the host logs people in, and shows the wizard in its own pages
+        if page in (auth, embed_view, tokens_view) and not standalone:
+            # mounted: the host logs people in, shows the wizard in its own pages, and serves no
+            # wizard API (api.init_app is standalone only), so there is no use for its tokens
+            continue
         bp.register_blueprint(page.bp)
     return bp
 
