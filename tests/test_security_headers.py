@@ -222,6 +222,30 @@ def test_proxy_fix_settings_come_from_the_environment(monkeypatch, database_url,
     app.extensions["db_engine"].dispose()
 
 
+def test_with_trusted_hosts_a_forged_host_gets_400_in_plain_words_and_the_wizards_name_works(make_app):
+    """A forged Host header would otherwise become the host of links in e-mails written in that request."""
+    app = make_app(TRUSTED_HOSTS=["wizard.example.test"])
+    client = app.test_client()
+    for path in ("/login", "/settings/account/subs", "/api/v1/subscriptions"):
+        forged = client.get(path, headers={"Host": "evil.test"})
+        assert forged.status_code == 400, path
+        assert "evil.test" not in forged.get_data(as_text=True)
+    page = client.get("/login", headers={"Host": "evil.test"})
+    assert page.mimetype == "text/plain" and page.get_data(as_text=True) == "This site is not served at this address."
+    assert client.get("/login", base_url="https://wizard.example.test").status_code == 200
+    assert make_app().test_client().get("/login", headers={"Host": "evil.test"}).status_code == 200  # default: any
+
+
+def test_trusted_hosts_come_from_the_environment(monkeypatch, database_url, tmp_path):
+    monkeypatch.setenv("TRUSTED_HOSTS", "wizard.example.test, .intranet.example")
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url}, instance_path=str(tmp_path))
+    assert app.config["TRUSTED_HOSTS"] == ["wizard.example.test", ".intranet.example"]
+    client = app.test_client()
+    assert client.get("/login", base_url="http://tele.intranet.example").status_code == 200  # a subdomain
+    assert client.get("/login", base_url="http://localhost").status_code == 400
+    app.extensions["db_engine"].dispose()
+
+
 def test_mounted_the_host_decides_on_hsts_and_proxies(database_url, tmp_path):
     host = Flask("host", instance_path=str(tmp_path / "host"))
     host.config.update(TEST_CONFIG)

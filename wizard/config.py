@@ -15,6 +15,7 @@ ENV_SETTINGS: dict[str, Callable[[str], Any]] = {
     "DRAFT_MAX_AGE_DAYS": int,
     "ESIM_SMDP_ADDRESS": str,
     "PUBLIC_URL": str,
+    "TRUSTED_HOSTS": lambda v: [host.strip() for host in v.split(",") if host.strip()] or None,
     "API_RATE_LIMIT": str,
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in {"1", "true", "yes"},
     "THEME": lambda v: v.strip() or None,
@@ -70,6 +71,10 @@ class Defaults:
     ESIM_SMDP_ADDRESS = "smdp.example-operator.test"
     # Where people reach the wizard: links in e-mails written outside a request (the operator's command line).
     PUBLIC_URL = "http://127.0.0.1:5000"
+    # The host names the wizard answers to (Flask 3.1 checks each request's Host header; others get
+    # 400), so a forged Host cannot put another site into the links of e-mails written in a request.
+    # None: any, for a local installation. Mounted, the host's own setting applies.
+    TRUSTED_HOSTS: list[str] | None = None
     API_RATE_LIMIT = "120 per minute"  # per personal API token (wizard/api.py)
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
@@ -147,7 +152,8 @@ def sqlite_url(app) -> str:
 # Mounted in a host app, these stay the host's: its secret, cookies and database, its locale and time
 # zone, its CSRF token lifetime and its rate-limit storage (Flask-Babel, Flask-WTF and Flask-Limiter
 # bring their own defaults where the host set none).
-# Its HTTPS policy (HSTS covers the whole host name) and its WSGI stack (ProxyFix) are the host's too.
+# Its HTTPS policy (HSTS covers the whole host name), its WSGI stack (ProxyFix) and the host names it
+# answers to (TRUSTED_HOSTS) are the host's too.
 HOST_OWNED = (
     "SECRET_KEY",
     "DATABASE_URL",
@@ -158,6 +164,7 @@ HOST_OWNED = (
     "RATELIMIT_",
     "STRICT_TRANSPORT_SECURITY",
     "PROXY_FIX_",
+    "TRUSTED_HOSTS",
 )
 
 

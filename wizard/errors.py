@@ -9,7 +9,7 @@ from flask_babel import format_timedelta, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from . import requestlog
 from .identity import InvalidHostPerson, ProvisionConflict
@@ -90,6 +90,12 @@ def switched_off(_exc: SwitchedOff):
     ), 403
 
 
+def untrusted_host(_exc: SecurityError):
+    """A Host header not in TRUSTED_HOSTS. Flask could not route it, so there is no page to render
+    (every link on one needs the host): a line of plain text."""
+    return _("This site is not served at this address."), 400, {"Content-Type": "text/plain; charset=utf-8"}
+
+
 def server_error(_exc):
     return render_template("wizard/errors/500.html"), 500
 
@@ -147,6 +153,7 @@ HANDLERS = (
     (404, not_found),
     (429, too_many),
     (400, bad_request),
+    (SecurityError, untrusted_host),
     (CSRFError, csrf_failed),
     (500, server_error),
     (HTTPException, http_error),  # every other status: Flask picks a handler by code before class
