@@ -257,8 +257,9 @@ def _messages(
     eSIM, the link to its page to the person who will use it. Each in its reader's language: the one
     they chose (users.locale), else the language the buyer is using now."""
     speaking = str(get_locale())
-    # Read here (one statement), and held: the answers' descriptions below find the user in the session.
-    user = ctx.sess.scalars(select(User).where(User.id == subscription.user_id)).one()
+    # Usually no statement: checking the User step loaded the organisation's people into this session,
+    # where the answers' descriptions below find the user too.
+    user = ctx.sess.get_one(User, subscription.user_id)
     esim = ctx.answers.get("sim", {}).get("sim_kind") == "esim"
     esim_url = url_for("wizard.subscriptions.esim", subscription_id=subscription.id, _external=True) if esim else None
     about: dict[str, Any] = {
