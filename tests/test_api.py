@@ -107,6 +107,17 @@ def test_ten_concurrent_replays_of_one_idempotency_key_make_one_subscription(app
     assert other.status_code == 422 and other.mimetype == "application/problem+json"
 
 
+def test_a_refused_order_request_leaves_its_idempotency_key_free_for_the_retry(api):
+    draft = mobile_esim_draft(api)
+    key = {"Idempotency-Key": "order-42"}
+    stale = api("POST", "/orders", json={"draft_id": draft["id"], "version": draft["version"] - 1}, headers=key)
+    assert stale.status_code == 412
+    retried = api("POST", "/orders", json={"draft_id": draft["id"], "version": draft["version"]}, headers=key)
+    assert retried.status_code == 201, retried.get_json()
+    again = api("POST", "/orders", json={"draft_id": draft["id"], "version": draft["version"] - 1}, headers=key)
+    assert again.status_code == 422  # now the key is the placed order's
+
+
 def test_a_missing_or_stale_if_match_is_refused_and_a_bad_answer_has_pointers(api):
     created = api("POST", "/drafts", json={"kind": "mobile"}).get_json()
     draft = answer(api, created, "price_basis", {"basis": "unbound"})
@@ -119,6 +130,15 @@ def test_a_missing_or_stale_if_match_is_refused_and_a_bad_answer_has_pointers(ap
     assert stale.status_code == 412 and stale.mimetype == "application/problem+json"
     unnamed = api("PUT", f"/drafts/{draft['id']}/steps/call_rate", json={"values": {"code": "rate-fixed"}})
     assert unnamed.status_code == 428 and unnamed.mimetype == "application/problem+json"  # no If-Match: refused
+    anything = api(
+        "PUT",
+        f"/drafts/{draft['id']}/steps/call_rate",
+        json={"values": {"code": "rate-fixed"}},
+        headers={"If-Match": "*"},
+    )
+    assert anything.status_code == 428  # "*" names no version
+    for refused in (stale, unnamed, anything):
+        assert f'"{draft["version"]}"' not in refused.get_data(as_text=True)  # read the draft to learn it
     for key, values in [
         ("call_rate", {"code": "rate-fixed"}),
         ("data_package", {"code": "data-5"}),
@@ -169,6 +189,20 @@ def test_the_description_is_openapi_3_1_and_readable(app, api):
     page = app.test_client().get(f"{API}/docs")
     assert page.status_code == 200 and "POST /api/v1/orders" in page.get_data(as_text=True)
     assert api("GET", "/no-such-thing").mimetype == "application/problem+json"
+
+
+def test_made_up_tokens_are_limited_per_client_address(app, api):
+    app.config.update(API_RATE_LIMIT="100 per minute", API_FAILED_AUTH_LIMIT="3 per minute")
+    made_up = [api("GET", "/subscriptions", token=f"nbt_{i}-not-a-token").status_code for i in range(4)]
+    assert made_up == [401, 401, 401, 429]
+    refused = api("GET", "/subscriptions")  # the same address, a real token: wait for the minute to pass
+    assert refused.status_code == 429 and refused.mimetype == "application/problem+json"
+
+
+def test_a_valid_token_does_not_count_against_the_address(app, api):
+    app.config.update(API_RATE_LIMIT="100 per minute", API_FAILED_AUTH_LIMIT="2 per minute")
+    assert [api("GET", "/subscriptions").status_code for _ in range(5)] == [200] * 5
+    assert api("GET", "/subscriptions", token="nbt_made-up").status_code == 401
 
 
 def test_each_token_has_its_own_rate_limit(app, api, token_for):

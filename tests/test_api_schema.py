@@ -127,7 +127,12 @@ def live_api(tmp_path):
     """The app on a fresh, migrated and seeded SQLite file, served over HTTP in a daemon thread, with a
     personal token of the demo owner. Its rate limit is raised: a run sends hundreds of requests."""
     app = create_app(
-        {**TEST_CONFIG, "DATABASE_URL": f"sqlite:///{tmp_path / 'api.sqlite3'}", "API_RATE_LIMIT": "100000 per minute"},
+        {
+            **TEST_CONFIG,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'api.sqlite3'}",
+            "API_RATE_LIMIT": "100000 per minute",
+            "API_FAILED_AUTH_LIMIT": "100000 per minute",
+        },
         instance_path=str(tmp_path),
     )
     with app.app_context():

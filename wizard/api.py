@@ -21,7 +21,7 @@ from flask import Blueprint as FlaskBlueprint
 from flask import current_app, g, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_smorest import Api, Blueprint
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
@@ -213,6 +213,13 @@ def no_cookies(response):
 
 
 limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_token_key)(bp)
+# Requests refused for want of a valid token, counted per client address: without it, a new made-up
+# token each time would dodge the per-token limit above (each a lookup, and a key in the limiter's storage).
+limiter.limit(
+    lambda: current_app.config["API_FAILED_AUTH_LIMIT"],
+    key_func=lambda: f"api-unauthenticated:{request.remote_addr}",
+    deduct_when=lambda response: response.status_code == 401,
+)(bp)
 
 
 # --------------------------------------------------------------------------- schemas
@@ -478,19 +485,20 @@ def discard_draft(draft_id):
 
 def _check_if_match(draft: Draft) -> None:
     """A change names the version it was made from (If-Match: the ETag read), so two scripts cannot
-    overwrite each other unseen: none gives 428, another version 412."""
-    wanted = request.headers.get("If-Match")
-    if wanted is None:
+    overwrite each other unseen: none (or "*", which names no version) gives 428, another version 412.
+    Neither answer says the current version: a script must read the draft to learn it."""
+    wanted = (request.headers.get("If-Match") or "").strip()
+    if wanted in ("", "*"):
         raise Problem(
             428,
             _("If-Match needed"),
-            _("Send the draft's ETag, as read, in an If-Match header (%(etag)s now).", etag=_etag(draft)),
+            _("Send the draft's ETag, as you read it, in an If-Match header."),
         )
-    if wanted.strip() not in (_etag(draft), "*"):
+    if wanted != _etag(draft):
         raise Problem(
             412,
             _("The draft changed meanwhile"),
-            _("Its version is now %(version)s: read it again, then retry.", version=draft.version),
+            _("Read it again, then retry."),
         )
 
 
@@ -601,7 +609,16 @@ def place_order(body):
                 }
             ],
         )
-    _remember_key(key, body)
+    fresh = _remember_key(key, body)
+    try:
+        return _place(body)
+    except Problem:
+        if fresh:  # a refused request binds its key to nothing: the retry (another version, say) may use it
+            _forget_key(key)
+        raise
+
+
+def _place(body: dict) -> tuple[dict, int]:
     draft = _draft(body["draft_id"])
     ctx = _context(draft, numbers.held_by(db.session(), draft.id))
     if draft.status == "open":
@@ -645,9 +662,10 @@ def place_order(body):
     }, 201
 
 
-def _remember_key(key: str, body: dict) -> None:
+def _remember_key(key: str, body: dict) -> bool:
     """The key with the body it came with (a hash), once per organisation: another body under the same
-    key is refused. The order itself is placed once per draft whatever the key (orders.place)."""
+    key is refused. The order itself is placed once per draft whatever the key (orders.place). True
+    when this request is the key's first."""
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     sess = db.session()
     known = sess.scalar(select(ApiRequest).where(ApiRequest.organisation_id == g.api_org.id, ApiRequest.key == key))
@@ -655,7 +673,7 @@ def _remember_key(key: str, body: dict) -> None:
         try:
             sess.add(ApiRequest(organisation_id=g.api_org.id, key=key, body_hash=digest, created_at=clock.now()))
             sess.commit()
-            return
+            return True
         except IntegrityError:  # the same key, sent at the same moment: the first one's row decides
             sess.rollback()
             known = sess.scalar(
@@ -667,6 +685,14 @@ def _remember_key(key: str, body: dict) -> None:
             _("This Idempotency-Key was used for another request"),
             errors=[{"pointer": "#/headers/Idempotency-Key", "detail": _("Use a new key for a new request")}],
         )
+    return False
+
+
+def _forget_key(key: str) -> None:
+    sess = db.session()
+    sess.rollback()
+    sess.execute(delete(ApiRequest).where(ApiRequest.organisation_id == g.api_org.id, ApiRequest.key == key))
+    sess.commit()
 
 
 # --------------------------------------------------------------------------- subscriptions
@@ -717,6 +743,7 @@ def init_app(app) -> None:
     app.config.setdefault("OPENAPI_URL_PREFIX", PREFIX)
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     app.config.setdefault("API_RATE_LIMIT", "120 per minute")
+    app.config.setdefault("API_FAILED_AUTH_LIMIT", "30 per minute")
     api = QuietApi()  # one per app (each app gets its own description)
     api.init_app(app)
     app.extensions["wizard_api"] = api

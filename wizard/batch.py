@@ -29,7 +29,7 @@ from .effects import HOLDING_CHOICES
 from .forms import organisation_users
 from .inputs import has_control, printable
 from .models import Draft, Order, Subscription, User, new_draft_id
-from .orders import add_subscription, bind_form, new_order, reference
+from .orders import Taken, add_subscription, bind_form, new_order, reference
 from .steps import BY_KEY, STEPS
 
 MAX_LINES = 100
@@ -273,9 +273,14 @@ def read_csv(data: bytes) -> list[dict[str, str]]:
         raise CsvError(gettext("The file is not UTF-8 text. Save it as CSV UTF-8 and try again.")) from None
     if has_control(text.replace("\n", "").replace("\r", "").replace("\t", "")):
         raise CsvError(gettext("The file holds control characters: is it really a CSV file?"))
-    first = text.split("\n", 1)[0]
+    first = (text.splitlines() or [""])[0]  # lines may end in \r\n, \n or (old Macs) \r alone
     dialect = "excel" if first.count(",") >= first.count(";") else _Semicolon
-    rows = [row for row in csv.reader(io.StringIO(text), dialect) if any(cell.strip() for cell in row)]
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text, newline=""), dialect) if any(c.strip() for c in row)]
+    except csv.Error:
+        raise CsvError(
+            gettext("The file could not be read as CSV. Start from the template and save it as CSV UTF-8.")
+        ) from None
     if not rows:
         raise CsvError(gettext("The file is empty. Start from the template."))
     header = [cell.strip().lower() for cell in rows[0]]
@@ -335,8 +340,11 @@ def buy(
     if closed != 1:
         sess.rollback()
         return existing_order(ctx) or STALE
-    shared = {key: value for key, value in ctx.answers.items() if key in ("type", *SHARED)}
+    # The shared choices too, with their forms on what was posted at the check: a price item withdrawn
+    # or a contract ended since then is named here, never bought as something else.
+    shared, problems = check_shared(ctx, shared_forms(ctx, MultiDict(ctx.answers.get("form") or {})))
     checked = check(ctx, shared, lines)
+    checked.problems = problems + checked.problems
     if not checked.ok:
         sess.rollback()
         return checked
@@ -365,24 +373,28 @@ def buy(
             bought.append((subscription, line_ctx.answers))
         letters = notify.batch_bought(ctx, buyer, order, bought)
         sess.commit()
-    except (IntegrityError, _NoNumber):
+    except (IntegrityError, Taken, _NoNumber) as exc:
+        # Another order took a number or SIM card of a line after the check above (on PostgreSQL the
+        # unique key waits for it to commit), or the pool ran dry: once that order is in, checking
+        # again names the line; if nothing is wrong with any line, say what is.
         sess.rollback()
-        return existing_order(ctx) or Checked(
-            shared,
-            problems=[
-                Problem(
-                    0,
-                    "number_choice",
-                    "",
-                    gettext(
-                        "There are not enough free numbers for every new number in this batch right now. "
-                        "Use reserved or moved numbers for some lines, or try again later."
-                    ),
-                )
-            ],
-        )
+        return existing_order(ctx) or _why_not_bought(ctx, shared, lines, exc)
     queue.of().enqueue(letters)
     return order
+
+
+def _why_not_bought(ctx: StepContext, shared: dict, lines: list[dict[str, str]], exc: Exception) -> Checked:
+    checked = check(ctx, shared, lines)
+    if checked.problems:
+        return checked
+    if isinstance(exc, _NoNumber):
+        message = gettext(
+            "There are not enough free numbers for every new number in this batch right now. "
+            "Use reserved or moved numbers for some lines, or try again later."
+        )
+    else:
+        message = gettext("Another order took a number or SIM card of this batch just now. Save again.")
+    return Checked(shared, problems=[Problem(0, "number_choice", "", message)])
 
 
 class _NoNumber(Exception):

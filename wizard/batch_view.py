@@ -78,21 +78,22 @@ def edit(draft_id):
     if request.method == "GET":
         state = draft.answers.get("form") or {}
         return render(ctx, MultiDict(state), batch.stored_lines(draft))
-    if as_int(request.form.get("version")) != draft.version:
-        return render(ctx, request.form, batch.lines_from_form(request.form), status=409, stale=True)
-    lines = batch.lines_from_form(request.form)
-    shared_raw = {name: value for name, value in request.form.items() if name.partition("-")[0] in batch.SHARED}
     if "_upload" in request.form:  # the file's own form: the choices and lines typed so far are the stored ones
-        shared_raw, lines = draft.answers.get("form") or {}, batch.stored_lines(draft)
+        posted, lines = MultiDict(draft.answers.get("form") or {}), batch.stored_lines(draft)
+    else:
+        posted, lines = request.form, batch.lines_from_form(request.form)
+    if as_int(request.form.get("version")) != draft.version:
+        return render(ctx, posted, lines, status=409, stale=True)
+    shared_raw = {name: value for name, value in posted.items() if name.partition("-")[0] in batch.SHARED}
     message = None
     if "_add" in request.form:
         lines.append(batch.blank_line())
     elif "_remove" in request.form:
         index = as_int(request.form.get("_remove"))
-        posted = batch.lines_from_form(request.form, keep_blank=True)
-        if index is not None and 0 <= index < len(posted):
-            del posted[index]
-        lines = [line for line in posted if any(line.values())] or [batch.blank_line()]
+        typed = batch.lines_from_form(request.form, keep_blank=True)
+        if index is not None and 0 <= index < len(typed):
+            del typed[index]
+        lines = [line for line in typed if any(line.values())] or [batch.blank_line()]
     elif "_upload" in request.form:
         upload = request.files.get("csv")
         try:
@@ -105,10 +106,10 @@ def edit(draft_id):
         drafts.save_answers(ctx.sess, draft, kept, draft.version, ctx.now)
     except drafts.StaleDraft:
         db.session().rollback()
-        return render(ctx, request.form, lines, status=409, stale=True)
+        return render(ctx, posted, lines, status=409, stale=True)
     ctx.sess.commit()
     if message:
-        return render(ctx, request.form, lines, status=422, csv_error=message)
+        return render(ctx, posted, lines, status=422, csv_error=message)
     if request.form.get("_go") == "later":
         flash(_("Your order is saved. Finish it any time from Unfinished orders."), "success")
         return whole_page(url_for("wizard.subs.subs"))

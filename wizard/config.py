@@ -76,6 +76,7 @@ class Defaults:
     # None: any, for a local installation. Mounted, the host's own setting applies.
     TRUSTED_HOSTS: list[str] | None = None
     API_RATE_LIMIT = "120 per minute"  # per personal API token (wizard/api.py)
+    API_FAILED_AUTH_LIMIT = "30 per minute"  # API requests without a valid token, per client address
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
     SEED_DEMO_ON_START = False

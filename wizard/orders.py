@@ -115,7 +115,7 @@ def place(ctx: StepContext, buyer: User, checked_version: int | None) -> Subscri
     except IntegrityError:
         sess.rollback()
         return existing(sess, draft.id) or Problem("review", {"save": ["conflict"]})
-    except _Taken as taken:
+    except Taken as taken:
         sess.rollback()
         return Problem(taken.step, {taken.field: [taken.message]})
     queue.of().enqueue(messages)  # after the commit: a worker must find the rows
@@ -140,7 +140,9 @@ def reference(year: int, order_id: int) -> str:
     return f"NB-{year}-{order_id:06d}"
 
 
-class _Taken(Exception):
+class Taken(Exception):
+    """A number the answers name was taken by another order between the check and the purchase."""
+
     def __init__(self, step, field, message):
         super().__init__(message)
         self.step, self.field, self.message = step, field, message
@@ -307,5 +309,5 @@ def _number(ctx: StepContext, kind: str, user_id: int, pbx: bool) -> int:
     if not numbers.assign(
         sess, number_id, ctx.draft.id, ctx.org.id, user_id, pbx, ctx.now, reserved=a["choice"] == "reserved"
     ):
-        raise _Taken("number", "choice", gettext("That number was just taken. Choose another."))
+        raise Taken("number", "choice", gettext("That number was just taken. Choose another."))
     return number_id
