@@ -18,7 +18,7 @@ from tests.test_concurrency import race
 from tests.test_journey import porting_day
 from tests.wizard_client import hidden
 from wizard import batch, db
-from wizard.models import Draft, OutboxMessage, PhoneNumber, Sim, Subscription
+from wizard.models import Draft, OutboxMessage, PhoneNumber, PriceItem, Sim, Subscription
 
 SUBS = "/settings/account/subs"
 SHARED = {
@@ -287,3 +287,37 @@ def test_what_changed_since_the_check_is_named_at_save_and_nothing_is_bought(buy
 def app_draft(app, url: str) -> Draft:
     with app.app_context():
         return db.session().get(Draft, url.rstrip("/").rsplit("/", 1)[-1])
+
+
+def test_a_price_item_withdrawn_after_the_check_is_named_at_save_and_nothing_is_bought(buyer_as, query):
+    b = buyer_as("owner")
+    url = start(b)
+    assert post(b, url, {**SHARED, **table(THREE)}).status_code == 303
+    withdrawn = update(PriceItem).where(PriceItem.code == "data-5").values(active=False)
+    query(lambda s: (s.execute(withdrawn), s.commit()))
+    refused = save(b, url)
+    assert refused.status_code == 422
+    assert "There is a problem" in refused.get_data(as_text=True)
+    assert query(lambda s: s.scalar(select(func.count(Subscription.id)))) == 0
+    assert query(lambda s: s.scalar(select(Draft.status).where(Draft.kind == "batch"))) == "open"
+
+
+def test_a_csv_with_old_mac_line_endings_is_read(buyer_as, query):
+    b = buyer_as("owner")
+    url = start(b)
+    text = csv_of(THREE, ",").replace("\n", "\r")
+    assert upload(b, url, text).status_code == 303
+    stored = batch.stored_lines(query(lambda s: s.scalar(select(Draft).where(Draft.kind == "batch"))))
+    assert [line["email"] for line in stored] == [line["email"] for line in THREE]
+
+
+def test_a_file_that_cannot_be_read_keeps_the_choices_made_so_far(buyer_as):
+    b = buyer_as("owner")
+    url = start(b)
+    post(b, url, {**SHARED, **table(THREE[:1]), "_go": "later"})
+    refused = upload(b, url, "not,a,header\n1,2,3")
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "The header row must name" in html
+    checked = set(re.findall(r'name="([a-z_]+-[a-z_]+)" type="radio" value="([^"]+)" checked', html))
+    checked |= set(re.findall(r'name="([a-z_]+-[a-z_]+)" value="([^"]+)"[^>]* checked', html))
+    assert set(SHARED.items()) <= checked, checked
