@@ -321,3 +321,27 @@ def test_a_file_that_cannot_be_read_keeps_the_choices_made_so_far(buyer_as):
     checked = set(re.findall(r'name="([a-z_]+-[a-z_]+)" type="radio" value="([^"]+)" checked', html))
     checked |= set(re.findall(r'name="([a-z_]+-[a-z_]+)" value="([^"]+)"[^>]* checked', html))
     assert set(SHARED.items()) <= checked, checked
+
+
+# Only PostgreSQL lets another order in between a Save's check and its purchase: on SQLite the Save's
+# BEGIN IMMEDIATE holds the database's write lock from its first statement.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_number_another_order_takes_during_the_save_is_named_not_a_500(app, buyer_as, query, monkeypatch):
+    b = buyer_as("owner")
+    url = start(b)
+    assert post(b, url, {**SHARED, **table(THREE)}).status_code == 303
+    checked_at_save = batch.check
+
+    def check_then_another_order_takes_line_3s_number(*args, **kwargs):
+        result = checked_at_save(*args, **kwargs)
+        monkeypatch.setattr(batch, "check", checked_at_save)  # once: the check after the failure is the real one
+        with app.extensions["db_engine"].begin() as other_order:
+            other_order.execute(update(PhoneNumber).where(PhoneNumber.e164 == "+46731234500").values(status="assigned"))
+        return result
+
+    monkeypatch.setattr(batch, "check", check_then_another_order_takes_line_3s_number)
+    refused = save(b, url)
+    assert refused.status_code == 422
+    assert "Line 3: Not one of your organisation&#39;s free reserved numbers" in refused.get_data(as_text=True)
+    assert query(lambda s: s.scalar(select(func.count(Subscription.id)))) == 0
+    assert query(lambda s: s.scalar(select(func.count(Sim.id)))) == 0

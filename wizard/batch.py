@@ -384,6 +384,7 @@ def buy(
 
 
 def _why_not_bought(ctx: StepContext, shared: dict, lines: list[dict[str, str]], exc: Exception) -> Checked:
+    ctx.forget()  # the numbers and people read before the other order came in
     checked = check(ctx, shared, lines)
     if checked.problems:
         return checked

@@ -38,6 +38,11 @@ class StepContext:
             self._cache[key] = read()
         return self._cache[key]
 
+    def forget(self) -> None:
+        """Drop what was read and kept for this request (after a rollback, to read today's data again)."""
+        self._cache.clear()
+        self._prices.clear()
+
     @property
     def kind(self) -> str | None:
         return self.answers.get("type", {}).get("kind")
