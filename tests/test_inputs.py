@@ -11,8 +11,8 @@ from tests.conftest import csrf_token
 from tests.pages import h1, page, title
 from tests.wizard_client import errors, form_html, hidden
 from wizard.db import INTEGER_MAX, as_int
-from wizard.inputs import has_control, printable
 from wizard.models import Draft, PhoneNumber, User
+from wizard.text import has_control, printable
 
 SUBS = "/settings/account/subs"
 ORDERS = f"{SUBS}/orders"

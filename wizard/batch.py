@@ -27,10 +27,10 @@ from .context import StepContext
 from .db import as_int, changed
 from .effects import HOLDING_CHOICES
 from .forms import organisation_users
-from .inputs import has_control, printable
 from .models import Draft, Order, Subscription, User, new_draft_id
 from .orders import Taken, add_subscription, bind_form, new_order, reference
 from .steps import BY_KEY, STEPS
+from .text import has_control, printable
 
 MAX_LINES = 100
 COLUMNS = ("email", "number_choice", "number", "port_operator", "port_date", "port_owner_org_number", "sim", "icc")

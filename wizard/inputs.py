@@ -6,29 +6,15 @@ of more than 4,300 digits: each of those would be a server error, so none of it 
 
 from __future__ import annotations
 
-import re
-
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BaseConverter
 from wtforms import IntegerField
 from wtforms.validators import Length, StopValidation, ValidationError
 
 from .db import as_int
+from .text import has_control
 
 MAX_PAGE = 100_000  # far past the last page of any list here; paging clamps to the real last page
-
-
-CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # Unicode's Cc (C0, DEL, C1) and Cs
-
-
-def has_control(text: str) -> bool:
-    """Whether text holds a control character (NUL, tab, line breaks, ESC, DEL, C1) or a lone surrogate."""
-    return CONTROL.search(text) is not None
-
-
-def printable(text: str) -> str:
-    """Text to show back to a person: each control character as the replacement character."""
-    return CONTROL.sub("\ufffd", text)
 
 
 class NoControlCharacters:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from . import audit, mex, numbers
 from .db import changed
 from .models import PhoneNumber, PortingRegisterEntry, Subscription
+from .text import has_control, printable
 
 OTHER_OPERATOR = "Other"  # a value, stored as is; forms show it in the visitor's language
 OPERATORS = ["Telia", "Tele2", "Telenor", "Tre", "Comviq", "Hallon", "Vimla", OTHER_OPERATOR]
@@ -192,6 +193,9 @@ def read_register_csv(stream: TextIO) -> tuple[list[RegisterRow], list[RowError]
         operator = cells[index["current_operator"]].strip()
         if not operator:
             row_errors.append(RowError(line, "current_operator", operator, _("the current operator is missing")))
+        elif has_control(operator):  # PostgreSQL refuses NUL in text; no operator's name has a control character
+            shown = printable(operator)
+            row_errors.append(RowError(line, "current_operator", shown, _("the operator name has control characters")))
         elif len(operator) > OPERATOR_MAX_LENGTH:
             row_errors.append(
                 RowError(

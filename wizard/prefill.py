@@ -19,10 +19,10 @@ from werkzeug.datastructures import MultiDict
 
 from . import flow
 from .context import StepContext
-from .inputs import has_control, printable
 from .models import Draft, User
 from .orders import bind_form
 from .steps import BY_KEY, STEPS
+from .text import has_control, printable
 
 
 @dataclass(frozen=True)

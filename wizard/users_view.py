@@ -23,12 +23,12 @@ from .clock import now
 from .db import INTEGER_MAX, as_int
 from .forms import BASIS, KIND, SearchForm
 from .fragments import current_url, page_or_fragment
-from .inputs import has_control
 from .models import MexPair, Organisation, PhoneNumber, PriceItem, Subscription, User
 from .paging import Page, paginate
 from .permissions import requires, scoped_get
 from .pricing import localised
 from .templating import unbroken
+from .text import has_control
 from .visitor import current_user
 
 bp = Blueprint("users", __name__)
