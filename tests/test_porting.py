@@ -73,7 +73,10 @@ def test_excel_style_files_are_read_too():
             'line 3, number "+46 70 555 66 77": duplicate number +46705556677, already on line 2',
         ),
         ("070-555 66 78,Telia", 'line 3, row "070-555 66 78,Telia": has 2 columns, the header has 3'),
-        ("070-555 66 78,Tel\x00ia,", 'line 3, current_operator "Tel\ufffdia": the operator name has control characters'),
+        (
+            "070-555 66 78,Tel\x00ia,",
+            'line 3, current_operator "Tel\ufffdia": the operator name has control characters',
+        ),
     ],
 )
 def test_a_bad_row_is_reported_with_its_line_value_and_reason(line, expected):
