@@ -213,3 +213,24 @@ def test_each_token_has_its_own_rate_limit(app, api, token_for):
     assert limited.status_code == 429 and limited.mimetype == "application/problem+json"
     assert "Retry-After" in limited.headers
     assert api("GET", "/subscriptions", token=other).status_code == 200  # another token: its own count
+
+
+def test_problems_are_in_the_readers_language_with_pointers_into_the_body(api):
+    swedish = {"Accept-Language": "sv"}
+    unknown = api("GET", "/no-such-thing", headers=swedish).get_json()
+    assert unknown["title"] == "Hittades inte" and "openapi.json" in unknown["detail"]
+    wrong_method = api("DELETE", "/subscriptions", headers=swedish).get_json()
+    assert wrong_method["title"] == "Metoden är inte tillåten"
+    bad = api("POST", "/drafts", json={"kind": "landline", "colour": "red"}, headers=swedish).get_json()
+    assert sorted((e["pointer"], e["detail"]) for e in bad["errors"]) == [
+        ("/colour", "Inget fält i det här anropet"),
+        ("/kind", "Måste vara en av: mobile, fixed"),
+    ]
+    assert bad["title"] == "Anropet har värden som inte är giltiga"
+    not_an_object = api("POST", "/drafts", json=["mobile"]).get_json()
+    assert not_an_object["errors"] == [{"pointer": "/", "detail": "Must be a JSON object"}]
+    paged = api("GET", "/subscriptions?page=0&per_page=x").get_json()
+    assert sorted((e["pointer"], e["detail"]) for e in paged["errors"]) == [
+        ("#/query/page", "Must be from 1 to 10000"),
+        ("#/query/per_page", "Must be a whole number"),
+    ]

@@ -20,6 +20,7 @@ import marshmallow as ma
 from flask import Blueprint as FlaskBlueprint
 from flask import current_app, g, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Api, Blueprint
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -33,7 +34,7 @@ from .extensions import csrf, limiter
 from .listing import subscription_search
 from .models import ApiRequest, Contract, Draft, Organisation, Subscription
 from .paging import paginate
-from .problems import PROBLEM, problem_response
+from .problems import PROBLEM, explained, problem_response
 from .steps import BY_KEY, STEPS
 
 PREFIX = "/api/v1"
@@ -110,8 +111,8 @@ def _problem(exc: HTTPException):
     for location, fields in (data.get("messages") or {}).items():  # webargs: {"json": {"field": [...]}}
         errors += list(_pointers(fields, "/" if location == "json" else f"#/{location}/"))
     status = exc.code or 500
-    title = {422: _("The request has values that are not valid")}.get(status, exc.name)
-    return problem_response(status, title, exc.description if not errors else None, errors, _retry_after(exc))
+    title, detail = explained(status)
+    return problem_response(status, title, detail if not errors else None, errors, _retry_after(exc))
 
 
 def _retry_after(exc) -> dict:
@@ -120,12 +121,18 @@ def _retry_after(exc) -> dict:
 
 
 def _pointers(fields, base: str):
+    """webargs' {"field": [messages]} (nested for nested fields) as one {pointer, detail} per message:
+    a JSON pointer (RFC 6901, its segments escaped) into the body, or "#/query/…" for the query."""
     if isinstance(fields, dict):
         for name, inner in fields.items():
-            yield from _pointers(inner, f"{base.rstrip('/')}/{name}" if base != "/" else f"/{name}")
+            if name == "_schema":  # marshmallow's name for the whole object (e.g. a body that is a list)
+                yield from _pointers(inner, base)
+                continue
+            segment = str(name).replace("~", "~0").replace("/", "~1")
+            yield from _pointers(inner, f"{base.rstrip('/')}/{segment}" if base != "/" else f"/{segment}")
     elif isinstance(fields, list) and fields and all(isinstance(m, str) for m in fields):
         for message in fields:
-            yield {"pointer": base, "detail": message}
+            yield {"pointer": base, "detail": str(MARSHMALLOW_MESSAGES.get(message, message))}
     elif isinstance(fields, list):
         for index, inner in enumerate(fields):
             yield from _pointers(inner, f"{base}/{index}")
@@ -164,12 +171,8 @@ def authenticate():
         else None
     )
     if found is None:
-        raise Problem(
-            401,
-            _("Authentication needed"),
-            _("Send a valid personal API token: Authorization: Bearer <token>."),
-            headers={"WWW-Authenticate": 'Bearer realm="subs-wizard"'},
-        )
+        title, detail = explained(401)
+        raise Problem(401, title, detail, headers={"WWW-Authenticate": 'Bearer realm="subs-wizard"'})
     g.api_token, g.api_user = found
     if writes:
         db.session().commit()  # tokens.authenticate noted when the token was last used
@@ -198,7 +201,7 @@ def json_body():
     if not data:
         return  # webargs names the missing fields
     if not request.is_json:
-        raise Problem(415, _("The body is not JSON"), _("Send it as Content-Type: application/json."))
+        raise Problem(415, *explained(415))
     try:
         json.loads(data.decode("utf-8"))
     except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
@@ -223,6 +226,38 @@ limiter.limit(
 
 
 # --------------------------------------------------------------------------- schemas
+
+# The messages of a request that does not fit its schema, in the reader's language. The validators are
+# given ours (marshmallow formats them during the request, so a lazy string comes out in its language);
+# marshmallow's own messages are fixed English strings, translated where the problem is written
+# (`_pointers`), since marshmallow needs real strings for them.
+MARSHMALLOW_MESSAGES = {
+    "Missing data for required field.": _l("Required"),
+    "Field may not be null.": _l("May not be null"),
+    "Invalid value.": _l("Not a valid value"),
+    "Not a valid string.": _l("Must be text"),
+    "Not a valid integer.": _l("Must be a whole number"),
+    "Not a valid number.": _l("Must be a number"),
+    "Number too large.": _l("Too large a number"),
+    "Not a valid boolean.": _l("Must be true or false"),
+    "Not a valid mapping type.": _l("Must be an object"),
+    "Not a valid list.": _l("Must be a list"),
+    "Not a valid date.": _l("Must be a date (YYYY-MM-DD)"),
+    "Unknown field.": _l("Not a field of this request"),
+    "Invalid input type.": _l("Must be a JSON object"),
+}
+
+
+def _one_of(choices: list[str]):
+    return ma.validate.OneOf(choices, error=_l("Must be one of: {choices}"))
+
+
+def _from_to(low: int, high: int):
+    return ma.validate.Range(min=low, max=high, error=_l("Must be from {min} to {max}"))
+
+
+def _at_most(length: int):
+    return ma.validate.Length(max=length, error=_l("At most {max} characters"))
 
 
 class PriceLineSchema(ma.Schema):
@@ -256,7 +291,7 @@ class DraftSchema(ma.Schema):
 
 
 class NewDraftSchema(ma.Schema):
-    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(["mobile", "fixed"]))
+    kind = ma.fields.String(required=True, validate=_one_of(["mobile", "fixed"]))
 
 
 class AnswerSchema(ma.Schema):
@@ -275,10 +310,10 @@ class NumberSchema(ma.Schema):
 
 
 class NumberQuerySchema(ma.Schema):
-    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(["mobile", "fixed"]))
-    digits = ma.fields.String(load_default="", validate=ma.validate.Length(max=20))
-    match = ma.fields.String(load_default="anywhere", validate=ma.validate.OneOf(["anywhere", "start", "end"]))
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=10_000))
+    kind = ma.fields.String(required=True, validate=_one_of(["mobile", "fixed"]))
+    digits = ma.fields.String(load_default="", validate=_at_most(20))
+    match = ma.fields.String(load_default="anywhere", validate=_one_of(["anywhere", "start", "end"]))
+    page = ma.fields.Integer(load_default=1, validate=_from_to(1, 10_000))
 
 
 class NumberPageSchema(ma.Schema):
@@ -287,8 +322,10 @@ class NumberPageSchema(ma.Schema):
 
 
 class OrderRequestSchema(ma.Schema):
-    draft_id = ma.fields.String(required=True, validate=ma.validate.Regexp(f"^{DRAFT_ID}$"))
-    version = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=2**31 - 1))
+    draft_id = ma.fields.String(
+        required=True, validate=ma.validate.Regexp(f"^{DRAFT_ID}$", error=_l("Not the id of a draft"))
+    )
+    version = ma.fields.Integer(required=True, strict=True, validate=_from_to(1, 2**31 - 1))
     accept_binding = ma.fields.Boolean(load_default=False)
 
 
@@ -311,9 +348,9 @@ class OrderSchema(ma.Schema):
 
 
 class SubscriptionQuerySchema(ma.Schema):
-    q = ma.fields.String(load_default="", validate=ma.validate.Length(max=100))
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=10_000))
-    per_page = ma.fields.Integer(load_default=25, validate=ma.validate.Range(min=1, max=100))
+    q = ma.fields.String(load_default="", validate=_at_most(100))
+    page = ma.fields.Integer(load_default=1, validate=_from_to(1, 10_000))
+    per_page = ma.fields.Integer(load_default=25, validate=_from_to(1, 100))
 
 
 class SubscriptionPageSchema(ma.Schema):

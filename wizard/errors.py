@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 from . import requestlog
 from .identity import InvalidHostPerson, ProvisionConflict
 from .permissions import PermissionDenied, SwitchedOff
-from .problems import problem_response
+from .problems import explained, problem_response
 from .visitor import current_user
 
 
@@ -171,7 +171,8 @@ def api_aware(handler):
     def handle(exc):
         if request.path.startswith(API_PREFIX) and isinstance(exc, HTTPException):
             headers = [(name, value) for name, value in exc.get_headers() if name.lower() != "content-type"]
-            return problem_response(exc.code or 500, exc.name, headers=headers)
+            title, detail = explained(exc.code or 500)
+            return problem_response(exc.code or 500, title, detail, headers=headers)
         return handler(exc)
 
     return handle
