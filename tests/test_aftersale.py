@@ -88,7 +88,13 @@ def test_port_cancel_and_port_again_are_on_the_page_subs_and_the_audit_log(buyer
     after = text_of(b.get(response.headers["Location"]))
     assert "The port request for 070-111 22 33 is cancelled." in after
     assert "Porting cancelled" in after and "Port request cancelled" in after and "Cancel the port request" not in after
-    assert "Porting cancelled" in text_of(b.get(SUBS))
+    # A cancelled line looks cancelled: nothing charged, no binding, no eSIM to install, no porting section
+    assert "This subscription is cancelled. Nothing is charged for it" in after and "Price as ordered" in after
+    assert "Bound until" not in after and "Show the eSIM QR code" not in after and "Moving the number here" not in after
+    assert b.get(f"{SUBS}/subscriptions/{first}/esim").status_code == 410
+    subs = page(b.get(SUBS))
+    row = next(tr for tr in subs.find_all("tr") if "070-111 22 33" in tr.text())
+    assert "Porting cancelled" in row.text() and "Nothing" in row.text() and "per month" not in row.text()
 
     second = order_port(b, query)  # the same number, ported again
     assert second != first

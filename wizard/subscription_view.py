@@ -86,6 +86,7 @@ def show(subscription_id):
         cancel_refusal=cancel_refusal(subscription),
         esim_allowed=card is not None
         and card.kind == "esim"
+        and subscription.status != "cancelled"
         and current_user.id in (subscription.created_by_id, subscription.user_id),
     )
 
@@ -141,6 +142,8 @@ def esim(subscription_id):
     ):
         abort(404)
     card = sess.scalar(select(Sim).where(Sim.subscription_id == subscription.id, Sim.kind == "esim")) or abort(404)
+    if subscription.status == "cancelled":
+        abort(410)  # no line to connect: its activation code must not be installed any more
     code = card.activation_code
     assert code is not None  # every eSIM gets its activation code when it is bought
     address, matching_id = sim.parts(code)
