@@ -368,6 +368,10 @@ def test_failed_logins_are_the_organisations_and_an_unknown_address_is_nobodys(a
     for who in ("owner", "fjord"):
         failed = rows(login_as(who).get(f"{URL}?kind=login.failed"))
         assert [r["Details"] for r in failed] == (["E-mail address anna@nordlys.test"] if who == "owner" else [])
+        # who typed it is not known: the row names the account tried, not Anna as the one who did it
+        assert [r["Who"] for r in failed] == (
+            ["Attempt on the account of Anna Berg anna@nordlys.test"] if who == "owner" else []
+        )
 
 
 # --------------------------------------------------------------------------- CSV

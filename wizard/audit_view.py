@@ -283,6 +283,16 @@ def details(event: AuditEvent, everyone: dict[int, Person], w: Plain = PLAIN) ->
     return [w.phrase(text) for text in said]
 
 
+def who(event: AuditEvent, actor: Any) -> tuple[str, str]:
+    """The Who column: the person's name and address; for a failed login, the account it tried (whoever
+    typed it is not known); the operator for an event without a person."""
+    if actor is None:
+        return (_("The operator") if event.actor_id is None else "", "")
+    if event.action == "login.failed":
+        return (_("Attempt on the account of %(name)s", name=actor.name), actor.email)
+    return (actor.name, actor.email)
+
+
 def html_details(event: AuditEvent, everyone: dict[int, Person]) -> list[str]:
     return details(event, everyone, HTML)
 
@@ -313,6 +323,7 @@ def render_log(everyone: dict[int, Person], form: AuditFilterForm, status: int =
             everyone=everyone,
             kinds=KINDS,
             details=html_details,
+            who=who,
             **values,
         ),
         status,
@@ -380,8 +391,7 @@ def csv_lines(query: Select, everyone: dict[int, Person]) -> Iterator[str]:
                 guarded(cell)
                 for cell in (
                     event.created_at.astimezone(BUSINESS_ZONE).isoformat(timespec="seconds"),
-                    actor.name if actor else (_("The operator") if event.actor_id is None else ""),
-                    actor.email if actor else "",
+                    *who(event, actor),
                     event.action,
                     KINDS.get(event.action, event.action),
                     event.subject,
