@@ -19,11 +19,23 @@ T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 # --------------------------------------------------------------------------- helpers
 
 
+def make_token_form(browser: Browser, name: str = "Intranet sync") -> dict[str, str]:
+    """The make-token form of the page, filled in: every field a browser would send."""
+    form = page(browser.get(URL)).find("form", action=URL)
+    fields = {i.attrs["name"]: i.attrs.get("value", "") for i in form.find_all("input") if "name" in i.attrs}
+    return {**fields, "name": name}
+
+
+def shown_token(response) -> str | None:
+    """The new token the page shows (in its read-only input), or None."""
+    shown = page(response).find("input", id="new-token")
+    return shown.attrs["value"] if shown else None
+
+
 def make_token(browser: Browser, name: str = "Intranet sync"):
     """Make a token on the page, as a person does; the response and the token it shows."""
-    response = browser.submit(URL, {"name": name})
-    shown = page(response).find("code", id="new-token")
-    return response, shown.text() if shown else None
+    response = browser.client.post(URL, data=make_token_form(browser, name))
+    return response, shown_token(response)
 
 
 def token_row(query, raw: str) -> ApiToken:
@@ -53,6 +65,11 @@ def revoke_url(token_id: int) -> str:
     return f"{URL}/{token_id}/revoke"
 
 
+def revoke(browser: Browser, token_id: int):
+    """Revoke as a person does: Revoke in the list opens the confirmation, whose button posts."""
+    return browser.submit(revoke_url(token_id), {})
+
+
 def list_rows(response) -> list[str]:
     """The token list's rows as text."""
     table = page(response).find("table", cls="tokens-table")
@@ -79,6 +96,75 @@ def test_a_new_token_is_shown_once(login_as):
     assert page(again).find("code", id="new-token") is None
     [row] = list_rows(again)
     assert "Intranet sync" in row and raw[:12] + "…" in row and "Never" in row and "Active" in row
+
+
+def test_the_new_token_is_in_a_read_only_input_to_select_whole(login_as):
+    response, raw = make_token(login_as("buyer"))
+    shown = page(response).find("input", id="new-token")
+    assert shown.attrs["type"] == "text" and "readonly" in shown.attrs and shown.attrs["value"] == raw
+    assert page(response).find("label", for_="new-token").text() == "Token"
+
+
+def count_tokens(query) -> int:
+    return len(query(lambda s: s.scalars(select(ApiToken)).all()))
+
+
+def test_reloading_after_make_token_makes_no_second_token(login_as, query):
+    buyer = login_as("buyer")
+    form = make_token_form(buyer, "Intranet sync")
+    first = buyer.client.post(URL, data=form)
+    raw = shown_token(first)
+    assert raw is not None and count_tokens(query) == 1
+
+    reloaded = buyer.client.post(URL, data=form)  # the browser's "resend the form?" after a reload
+    assert reloaded.status_code == 303 and reloaded.location == URL
+    listed = buyer.get(URL)
+    assert notices(page(listed)) == ["This token was made already; it is shown only once."]
+    assert shown_token(listed) is None and raw not in listed.get_data(as_text=True)
+    assert ["Intranet sync" in row for row in list_rows(listed)] == [True]
+    assert count_tokens(query) == 1
+
+
+def test_the_page_after_a_new_token_makes_the_next_one(login_as, query):
+    buyer = login_as("buyer")
+    made, _ = make_token(buyer, "First")
+    form = page(made).find("form", action=URL)
+    fields = {i.attrs["name"]: i.attrs.get("value", "") for i in form.find_all("input") if "name" in i.attrs}
+    second = buyer.client.post(URL, data={**fields, "name": "Second"})
+    assert shown_token(second) is not None
+    assert [("First" in r, "Second" in r) for r in list_rows(second)] == [(False, True), (True, False)]
+
+
+def test_two_tabs_each_make_their_token(login_as, query):
+    buyer = login_as("buyer")
+    tab_one, tab_two = make_token_form(buyer, "One"), make_token_form(buyer, "Two")
+    assert shown_token(buyer.client.post(URL, data=tab_two)) is not None
+    assert shown_token(buyer.client.post(URL, data=tab_one)) is not None
+    assert count_tokens(query) == 2
+
+
+def test_a_refused_name_leaves_the_form_usable(login_as, query):
+    buyer = login_as("buyer")
+    form = make_token_form(buyer, "")
+    refused = buyer.client.post(URL, data=form)
+    assert refused.status_code == 422
+    again = page(refused).find("form", action=URL)
+    fields = {i.attrs["name"]: i.attrs.get("value", "") for i in again.find_all("input") if "name" in i.attrs}
+    corrected = buyer.client.post(URL, data={**fields, "name": "Corrected"})
+    assert corrected.status_code == 200 and shown_token(corrected) is not None
+    assert count_tokens(query) == 1
+
+
+@pytest.mark.parametrize("once", [None, "", "not-one-of-ours", "x" * 200])
+def test_a_post_without_the_pages_form_makes_nothing(login_as, query, once):
+    buyer = login_as("buyer")
+    form = make_token_form(buyer)
+    if once is None:
+        del form["once"]
+    else:
+        form["once"] = once
+    assert buyer.client.post(URL, data=form).status_code == 400
+    assert count_tokens(query) == 0
 
 
 def test_the_token_is_stored_hashed_and_nowhere_else(app, login_as, query):
@@ -172,21 +258,43 @@ def test_authenticate_refuses_what_is_not_a_token(app, query, raw):
     assert authenticate(query, raw) is None
 
 
+def test_revoking_asks_first_and_only_the_confirmation_revokes(login_as, query):
+    buyer = login_as("buyer")
+    _, raw = make_token(buyer, "Old script")
+    token_id = token_row(query, raw).id
+    listed = page(buyer.get(URL))
+    assert links(listed)["Revoke token “Old script”"] == revoke_url(token_id)
+    assert listed.find("form", action=revoke_url(token_id)) is None  # a link now, not a one-click form
+
+    asked = buyer.get(revoke_url(token_id))
+    assert asked.status_code == 200
+    assert h1(page(asked)) == "Revoke token “Old script”?"
+    assert "Scripts using it stop working at once." in page(asked).find("main").text()
+    assert links(page(asked))["Cancel"] == URL
+    confirm = page(asked).find("form", action=revoke_url(token_id))
+    assert confirm.attrs["method"] == "post" and confirm.find("input", name="csrf_token") is not None
+    assert [b.text() for b in confirm.find_all("button")] == ["Revoke"]
+    assert token_row(query, raw).revoked_at is None  # opening the question revokes nothing
+    assert authenticate(query, raw) is not None
+
+
 def test_a_revoked_token_stops_working(login_as, query):
     buyer = login_as("buyer")
     _, raw = make_token(buyer, "Old script")
     token_id = token_row(query, raw).id
-    response = buyer.submit(URL, {}, action=revoke_url(token_id))
+    response = revoke(buyer, token_id)
     assert response.status_code == 303
     listed = buyer.get(URL)
     assert notices(page(listed)) == ["Token “Old script” revoked. It no longer works."]
     [row] = list_rows(listed)
-    assert "Revoked" in row and page(listed).find("form", action=revoke_url(token_id)) is None
+    assert "Revoked" in row and revoke_url(token_id) not in links(page(listed)).values()
     assert authenticate(query, raw) is None
 
-    again = buyer.submit(URL, {}, action=revoke_url(token_id))  # a second click, or a second tab
+    again = buyer.submit(URL, {}, action=revoke_url(token_id))  # a second click, or a second tab's question
     assert again.status_code == 303
     assert notices(page(buyer.get(URL))) == ["Token “Old script” was already revoked."]
+    asked_again = buyer.get(revoke_url(token_id))  # nothing left to ask: the list says since when
+    assert asked_again.status_code == 302 and asked_again.location == URL
 
 
 def test_the_token_stops_working_when_its_creator_loses_the_account_permission(login_as, query):
@@ -211,10 +319,12 @@ def test_the_owners_token_works_with_the_owners_permissions(login_as, query):
 # --------------------------------------------------------------------------- who may revoke
 
 
-def test_another_organisation_cannot_revoke_a_token(login_as, query):
+def test_another_organisation_cannot_see_or_revoke_a_token(login_as, query):
     _, raw = make_token(login_as("buyer"))
     token_id = token_row(query, raw).id
-    response = login_as("fjord").submit(URL, {}, action=revoke_url(token_id))
+    fjord = login_as("fjord")
+    assert fjord.get(revoke_url(token_id)).status_code == 404
+    response = fjord.submit(URL, {}, action=revoke_url(token_id))
     assert response.status_code == 404
     assert token_row(query, raw).revoked_at is None
     assert authenticate(query, raw) is not None
@@ -223,18 +333,25 @@ def test_another_organisation_cannot_revoke_a_token(login_as, query):
 def test_a_colleague_cannot_revoke_anothers_token_but_the_owner_can(app, login_as, query):
     _, raw = make_token(login_as("owner"), "Owner's")
     owners = token_row(query, raw).id
-    assert login_as("buyer").submit(URL, {}, action=revoke_url(owners)).status_code == 404
+    buyer = login_as("buyer")
+    assert buyer.get(revoke_url(owners)).status_code == 404
+    assert buyer.submit(URL, {}, action=revoke_url(owners)).status_code == 404
     assert token_row(query, raw).revoked_at is None
 
-    _, buyers_raw = make_token(login_as("buyer"), "Buyer's")
+    _, buyers_raw = make_token(buyer, "Buyer's")
     owner = login_as("owner")
-    assert owner.submit(URL, {}, action=revoke_url(token_row(query, buyers_raw).id)).status_code == 303
+    buyers = token_row(query, buyers_raw).id
+    asked = page(owner.get(revoke_url(buyers)))
+    assert h1(asked) == "Revoke token “Buyer's”?" and "by Björn Sandberg" in asked.find("main").text()
+    assert revoke(owner, buyers).status_code == 303
     assert authenticate(query, buyers_raw) is None
     assert authenticate(query, raw) is not None
 
 
 def test_revoking_an_unknown_token_is_404(login_as):
-    assert login_as("owner").submit(URL, {}, action=revoke_url(999_999)).status_code == 404
+    owner = login_as("owner")
+    assert owner.get(revoke_url(999_999)).status_code == 404
+    assert owner.submit(URL, {}, action=revoke_url(999_999)).status_code == 404
 
 
 def test_revoking_without_the_csrf_token_is_refused(login_as, query):

@@ -2,16 +2,21 @@
 
 A new token is in the response to the POST that made it and nowhere else: it is not stored (only its
 hash), nor put in the session for a redirect to show, so reloading or coming back never shows it
-again. Revoking redirects as usual; the owner sees and may revoke the organisation's tokens.
+again; a reload that posts the form again makes no second token (see `FORMS_USED`). Revoking asks
+first, on a page of its own, then redirects as usual; the owner sees and may revoke the
+organisation's tokens.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+import re
+import secrets
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired
 
 from . import audit, db, tokens
@@ -22,6 +27,22 @@ from .permissions import requires
 from .visitor import current_user
 
 bp = Blueprint("tokens", __name__)
+
+# A reload of the page that showed a new token posts its form again. To make that harmless, each
+# form carries a one-time value (`once`, random, made when the form is rendered); the POST that makes
+# a token notes it in the session, and a POST whose value is noted already makes nothing and says so.
+# The other way, POST/redirect/GET, would need the raw token to survive until the GET: in the session
+# (Flask's cookie is signed, not encrypted: the token would sit readable in the browser's cookie jar,
+# and in every copy of that cookie) or on the server (which must never hold it). So the token stays in
+# the POST's own response (no-store, like every page) and the session holds only used form values,
+# which are worth nothing to anyone. A GET writes nothing, so tabs each have a form of their own.
+FORMS_USED = "api_token_forms_used"  # session key: the `once` values of forms that made a token
+FORMS_REMEMBERED = 20  # the most recent ones are enough to catch a reload
+ONCE = re.compile(r"[A-Za-z0-9_-]{22}")  # secrets.token_urlsafe(16)
+
+
+def new_once() -> str:
+    return secrets.token_urlsafe(16)
 
 
 class TokenForm(FlaskForm):
@@ -35,6 +56,7 @@ class TokenForm(FlaskForm):
             AtMost(100),
         ],
     )
+    once = HiddenField(default=new_once)
 
 
 def render(form: TokenForm, new_token: str | None = None, status: int = 200):
@@ -50,6 +72,14 @@ def api_tokens():
     form = TokenForm()
     if not form.is_submitted():
         return render(form)
+    once = request.form.get("once", "")  # not form.once.data: a field missing from the post gets its default
+    if not ONCE.fullmatch(once):
+        abort(400)  # not a form of this page (or of a release before `once`): the page asks to try again
+    used = session.get(FORMS_USED)
+    used = used if isinstance(used, list) else []
+    if once in used:
+        flash(_("This token was made already; it is shown only once."), "warning")
+        return redirect(url_for("wizard.tokens.api_tokens"), 303)
     if not form.validate():
         return render(form, status=422)
     sess = db.session()
@@ -64,17 +94,22 @@ def api_tokens():
         name=token.name,
     )
     sess.commit()
+    session[FORMS_USED] = [*used, once][-FORMS_REMEMBERED:]
     return render(TokenForm(formdata=None), new_token=raw)
 
 
-@bp.route(f"/settings/account/api-tokens/<int(max={INTEGER_MAX}):token_id>/revoke", methods=["POST"])
+@bp.route(f"/settings/account/api-tokens/<int(max={INTEGER_MAX}):token_id>/revoke", methods=["GET", "POST"])
 @requires(tokens.PERMISSION)
 def revoke(token_id):
-    """Revoke a token at once: the API refuses it from the next request on. 404 for anyone else's."""
+    """Ask, then revoke a token: the API refuses it from the next request on. 404 for anyone else's."""
     sess = db.session()
     token = tokens.find(sess, token_id, current_user)
     if token is None:
         abort(404)  # another person's or organisation's: the same answer as for no token at all
+    if request.method == "GET":
+        if token.revoked_at is not None:
+            return redirect(url_for("wizard.tokens.api_tokens"))  # the list says since when
+        return render_template("wizard/api_tokens.html", revoking=token)
     if tokens.revoke(sess, token_id, current_user, now()):
         audit.record(
             sess,
