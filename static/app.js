@@ -64,6 +64,15 @@
     if (lastMethod === "POST") announce(step.getAttribute("data-saved-text"));
   });
 
+  // A swapped-in block may say what just changed where the eye may not be (data-swap-message: "Line 3
+  // added" on the bulk order page): said once in the live region, as the order summary's totals are.
+  document.addEventListener("htmx:after:swap", function () {
+    var block = document.querySelector("[data-swap-message]");
+    if (!block) return;
+    announce(block.getAttribute("data-swap-message"));
+    block.removeAttribute("data-swap-message");
+  });
+
   // A form marked data-once submits once: a double click cannot send it twice.
   document.addEventListener("submit", function (event) {
     var button = event.target.querySelector("[data-once]");
