@@ -13,26 +13,30 @@ import csv
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import FileStorage, MultiDict
 
-from . import notify, numbers, queue
+from . import notify, numbers, pricing, queue
 from .context import StepContext
 from .db import as_int, changed
 from .effects import HOLDING_CHOICES
 from .forms import organisation_users
+from .i18n import money
 from .models import Draft, Order, Subscription, User, new_draft_id
 from .orders import Taken, add_subscription, bind_form, new_order, reference
+from .pricing import localised
 from .steps import BY_KEY, STEPS
 from .text import has_control, printable
 
 MAX_LINES = 100
+MAX_FILE_BYTES = 64 * 1024  # a CSV file of 100 lines is about 12 KiB
 COLUMNS = ("email", "number_choice", "number", "port_operator", "port_date", "port_owner_org_number", "sim", "icc")
 COLUMN_NAMES = {
     "email": _l("Person (e-mail address)"),
@@ -91,6 +95,11 @@ def blank_line() -> dict[str, str]:
     return {column: "" for column in COLUMNS}
 
 
+def columns_for(kind: str | None) -> tuple[str, ...]:
+    """The columns a line of this kind has: a fixed subscription has no SIM."""
+    return COLUMNS if kind == "mobile" else COLUMNS[:-2]
+
+
 def shared_steps(kind: str):
     """The shared steps that apply to this kind (data package and top-up: mobile only)."""
     return [BY_KEY[key] for key in SHARED if BY_KEY[key].applies({"type": {"kind": kind}})]
@@ -98,14 +107,51 @@ def shared_steps(kind: str):
 
 def shared_forms(ctx: StepContext, formdata) -> dict:
     """The shared steps' forms on formdata (each under its step's prefix: two steps both have a
-    `code`), prepared as the single order's. MEX is not offered in bulk: the PBX form ignores it."""
+    `code`), prepared as the single order's. MEX is not offered in bulk: the PBX form ignores it.
+    The price options are those of the basis chosen on the same page (posted, else the stored one),
+    and each names its price on both bases, so the page is right whichever basis is ticked."""
+    priced = replace(ctx, answers={**ctx.answers, "price_basis": {"basis": chosen_basis(ctx, formdata)}})
     forms = {}
     for step in shared_steps(ctx.kind or "mobile"):
         form = step.form(formdata=formdata, prefix=f"{step.key}-", meta={"csrf": False})
         form.ignored = frozenset(step.reveals)  # the PBX step's MEX: per person, in Users & Teams
-        form.prepare(ctx)
+        form.prepare(priced)
+        if step.key in PRICED_CHOICES:
+            form.hints = {"code": price_hints(ctx, step.key)}
         forms[step.key] = form
     return forms
+
+
+PRICED_CHOICES = ("call_rate", "data_package")  # shared steps whose options are items of the price list
+
+
+def chosen_basis(ctx: StepContext, formdata) -> str:
+    """The price basis ticked in formdata when it is one this organisation may choose, else the stored one."""
+    posted = (formdata or {}).get("price_basis-basis")
+    return posted if posted == "unbound" or (posted == "bound" and ctx.contract) else ctx.basis
+
+
+def price_hints(ctx: StepContext, category: str) -> dict[str, str]:
+    """Each option's monthly price unbound and, with a contract, bound, then its description."""
+    lists = {
+        basis: replace(ctx, answers={**ctx.answers, "price_basis": {"basis": basis}}).prices()
+        for basis in ("unbound", "bound")
+    }
+    found = {basis: {i.code: i for i in pricing.of(items, category)} for basis, items in lists.items()}
+    bound = found["bound"] if ctx.contract else {}
+    hints = {}
+    for code in found["unbound"].keys() | bound.keys():
+        item = found["unbound"].get(code) or bound[code]
+        if code in found["unbound"] and code in bound:
+            price = gettext(
+                "Unbound %(unbound)s, bound %(bound)s per month",
+                unbound=money(found["unbound"][code].monthly_ore),
+                bound=money(bound[code].monthly_ore),
+            )
+        else:
+            price = gettext("%(price)s per month", price=money(item.monthly_ore))
+        hints[code] = f"{price} · {localised(item, 'description')}"
+    return hints
 
 
 def check_shared(ctx: StepContext, forms: Mapping) -> tuple[dict, list[Problem]]:
@@ -252,16 +298,51 @@ class CsvError(ValueError):
     """A file that cannot be read as the batch's CSV (the message says why)."""
 
 
-def template_csv() -> str:
-    """The downloadable template: the header row and two example lines."""
+EXAMPLE_PORT_NUMBER = {"mobile": "070-111 22 33", "fixed": "08-123 456 78"}
+
+
+def template_csv(kind: str, port_date: date) -> str:
+    """The downloadable template of a kind: the header row and two example lines, the second moving a
+    number here on `port_date` (the earliest the porting rules allow, so the example can be checked)."""
+    examples = [
+        {"email": "anna@example.se", "number_choice": "new", "sim": "esim"},
+        {
+            "email": "erik@example.se",
+            "number_choice": "port",
+            "number": EXAMPLE_PORT_NUMBER[kind],
+            "port_operator": "Telia",
+            "port_date": port_date.isoformat(),
+            "sim": "physical",
+            "icc": "89460712345678901230",
+        },
+    ]
+    columns = columns_for(kind)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    writer.writerow(["anna@example.se", "new", "", "", "", "", "esim", ""])
-    writer.writerow(
-        ["erik@example.se", "port", "070-111 22 33", "Telia", "2026-12-14", "", "physical", "89460712345678901230"]
-    )
+    writer.writerow(columns)
+    writer.writerows([example.get(column, "") for column in columns] for example in examples)
     return out.getvalue()
+
+
+def read_upload(upload: FileStorage | None) -> tuple[list[dict[str, str]], str]:
+    """The lines of the chosen file and a notice of how many were read from it; CsvError when no file
+    was chosen (a browser then sends a part without a name) or it cannot be read."""
+    if upload is None or not upload.filename:
+        raise CsvError(gettext("Choose a CSV file"))
+    data = upload.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise CsvError(
+            gettext(
+                "The file is larger than %(kib)s KB; a CSV file of %(n)s lines is much smaller. Is it the right file?",
+                kib=MAX_FILE_BYTES // 1024,
+                n=MAX_LINES,
+            )
+        )
+    lines = read_csv(data)
+    if not lines:  # a header row alone
+        raise CsvError(gettext("The file is empty. Start from the template."))
+    name = printable(upload.filename.replace("\\", "/").rsplit("/", 1)[-1])[:100]
+    return lines, ngettext("%(num)s line read from %(file)s", "%(num)s lines read from %(file)s", len(lines), file=name)
 
 
 def read_csv(data: bytes) -> list[dict[str, str]]:
