@@ -83,7 +83,9 @@ class Defaults:
     # Request size limits (Flask 3.1): the largest form here is a few kilobytes, so anything past these
     # is refused before it is read, with the styled 413 page. Mounted, the host's own limits apply.
     MAX_CONTENT_LENGTH = 64 * 1024  # a request body (the only limit of a urlencoded form)
-    MAX_FORM_MEMORY_SIZE = 16 * 1024  # one field of a multipart form
+    # A multipart form's text held at once: Werkzeug compares it with each chunk it reads (up to 64 KiB),
+    # so in effect a multipart body past this is refused; the bulk order page raises it for itself.
+    MAX_FORM_MEMORY_SIZE = 16 * 1024
     MAX_FORM_PARTS = 200  # fields of a multipart form
     THEME: str | None = None  # a stylesheet of static/themes/ loaded after app.css (docs/theming.md)
     # Sent on HTTPS responses only (security.py); "" sends none. Mounted, the host decides (HOST_OWNED).
