@@ -23,7 +23,7 @@ from tests.test_journey import porting_day
 from tests.wizard_client import hidden
 from wizard import batch, db
 from wizard import clock as wizard_clock
-from wizard.models import Draft, OutboxMessage, PhoneNumber, PriceItem, Sim, Subscription
+from wizard.models import Contract, Draft, OutboxMessage, PhoneNumber, PriceItem, Sim, Subscription
 from wizard.porting import earliest_porting_date
 from wizard.sim import grouped
 
@@ -310,9 +310,11 @@ def test_a_price_item_withdrawn_after_the_check_is_named_at_save_and_nothing_is_
     assert post(b, url, {**SHARED, **table(THREE)}).status_code == 303
     withdrawn = update(PriceItem).where(PriceItem.code == "data-5").values(active=False)
     query(lambda s: (s.execute(withdrawn), s.commit()))
+    review = b.get(url + "/review").get_data(as_text=True)  # said on Check your answers already
+    assert re.search(r'<a href="[^"]+#data_package-code-0">Data package: ', review), review
     refused = save(b, url)
     assert refused.status_code == 422
-    assert "There is a problem" in refused.get_data(as_text=True)
+    assert "Data package: " in refused.get_data(as_text=True)
     assert query(lambda s: s.scalar(select(func.count(Subscription.id)))) == 0
     assert query(lambda s: s.scalar(select(Draft.status).where(Draft.kind == "batch"))) == "open"
 
@@ -529,3 +531,38 @@ def test_a_number_another_order_takes_during_the_save_is_named_not_a_500(app, bu
     assert "Line 3: Not one of your organisation&#39;s free reserved numbers" in refused.get_data(as_text=True)
     assert query(lambda s: s.scalar(select(func.count(Subscription.id)))) == 0
     assert query(lambda s: s.scalar(select(func.count(Sim.id)))) == 0
+
+
+def test_a_contract_ended_after_the_check_is_named_not_a_binding_box_that_is_not_there(buyer_as, query):
+    b = buyer_as("owner")
+    url = start(b)
+    assert post(b, url, {**SHARED, "price_basis-basis": "bound", **table(THREE)}).status_code == 303
+    ended = update(Contract).values(ends_on=date(2000, 1, 1))
+    query(lambda s: (s.execute(ended), s.commit()))
+    review = b.get(url + "/review").get_data(as_text=True)
+    assert re.search(r'<a href="[^"]+#price_basis-basis-0">Price basis: ', review)
+    refused = save(b, url)
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "Price basis: " in html and "Accept the binding period" not in html
+    assert query(lambda s: s.scalar(select(func.count(Subscription.id)))) == 0
+
+
+def test_a_batch_checked_before_the_lines_were_kept_is_checked_again_not_a_500(app, buyer_as, query):
+    """Checks used to store "checked": true; such a draft goes back to its page to be checked again."""
+    b = buyer_as("owner")
+    url = start(b)
+    assert post(b, url, {**SHARED, **table(THREE)}).status_code == 303
+
+    def as_before(s):
+        draft = s.scalar(select(Draft).where(Draft.kind == "batch"))
+        draft.answers = {**draft.answers, "checked": True}
+        s.commit()
+
+    query(as_before)
+    review = b.get(url + "/review")
+    assert review.status_code == 302 and review.headers["Location"].endswith(url.rsplit("/", 1)[-1])
+    page = b.get(url).get_data(as_text=True)
+    resent = b.client.post(url + "/save", data={"csrf_token": csrf_token(page), "version": hidden(page, "version")[0]})
+    assert resent.status_code == 303 and resent.headers["Location"].endswith(url.rsplit("/", 1)[-1])  # check again
+    assert query(lambda s: s.scalar(select(func.count(Subscription.id)))) == 0

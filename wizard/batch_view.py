@@ -231,11 +231,24 @@ def render(
     )
 
 
+def is_checked(draft: Draft) -> bool:
+    """Whether the batch was checked since it was last typed in (the check keeps each line's answers)."""
+    return isinstance(draft.answers.get("checked"), list) and bool(draft.answers["checked"])
+
+
 def checked_lines(ctx: StepContext) -> batch.Checked:
-    """The batch as it was at its last check: its shared answers and each line's. Only Save checks it
-    again, against today's data (a number or a SIM may have gone since), so this page reads only."""
-    shared = {key: value for key, value in ctx.answers.items() if key in ("type", *batch.SHARED)}
-    return batch.Checked(shared, lines=list(ctx.answers["checked"]))
+    """The batch as it was at its last check, its shared choices checked again with their forms (a
+    price withdrawn or a contract ended since is named here, not first at Save). The lines are checked
+    again only at Save, against today's data (a number or a SIM may have gone since)."""
+    forms = batch.shared_forms(ctx, MultiDict(ctx.answers.get("form") or {}))
+    shared, problems = batch.check_shared(ctx, forms)
+    return batch.Checked(shared, lines=list(ctx.answers["checked"]), problems=problems)
+
+
+def binding_ends_on(ctx: StepContext, checked: batch.Checked):
+    """The end of the binding period the lines are bought with (None: no binding)."""
+    answers = next((a for a in checked.lines if a is not None), None)
+    return pricing.quote(ctx.prices(), ctx.contract, answers, ctx.today).binding_ends_on if answers else None
 
 
 @bp.route(f"{BATCH}/review")
@@ -245,7 +258,7 @@ def review(draft_id):
     draft = open_batch(draft_id)
     if draft.status == "submitted":
         return redirect(url_for("wizard.batches.done", draft_id=draft.id))
-    if not draft.answers.get("checked"):
+    if not is_checked(draft):
         return redirect(url_for("wizard.batches.edit", draft_id=draft.id))
     ctx = context(draft)
     return render_review(ctx, checked_lines(ctx))
@@ -277,6 +290,7 @@ def render_review(ctx, checked, status=200, binding_error=None):
         one_off_ore=sum(q.one_off_ore for q in priced),
         binding_ends_on=priced[0].binding_ends_on if priced else None,
         binding_error=binding_error,
+        questions={key: BY_KEY[key].title for key in batch.SHARED},
         by_line=batch.problems_by_line(checked.problems),
         people=people,
     )
@@ -318,13 +332,16 @@ def save(draft_id):
     draft = open_batch(draft_id)
     if draft.status == "submitted":
         return redirect(url_for("wizard.batches.done", draft_id=draft.id), 303)
-    if not draft.answers.get("checked"):  # typed since the last check (or never checked): check it first
+    if not is_checked(draft):  # typed since the last check (or never checked): check it first
         flash(_("Check the lines before you buy."), "warning")
         return redirect(url_for("wizard.batches.edit", draft_id=draft.id), 303)
     ctx = context(draft)
     lines = batch.stored_lines(draft)
-    if ctx.answers.get("price_basis", {}).get("basis") == "bound" and not request.form.get("accept_binding"):
-        return render_review(ctx, checked_lines(ctx), 422, _("Accept the binding period to save this order"))
+    checked = checked_lines(ctx)
+    if checked.problems:
+        return render_review(ctx, checked, 422)
+    if binding_ends_on(ctx, checked) and not request.form.get("accept_binding"):
+        return render_review(ctx, checked, 422, _("Accept the binding period to save this order"))
     result = batch.buy(ctx, current_user, as_int(request.form.get("version")), lines)
     if result == batch.STALE:
         flash(_("This order was changed in another tab or window. Check it again before you save."), "warning")
