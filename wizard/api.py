@@ -149,27 +149,35 @@ def _form_errors(form, base: str) -> list[dict]:
 # --------------------------------------------------------------------------- authentication
 
 
-def _token_key() -> str:
-    """The rate limit's key: the token sent (its fingerprint), read from the header because the limit
-    is checked before the token is looked up; without one, the client's address."""
-    scheme, _sep, raw = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and raw.strip():
-        return "api-token:" + hashlib.sha256(raw.strip().encode("utf-8", "replace")).hexdigest()[:32]
-    return f"api-ip:{request.remote_addr}"
+def _found():
+    """The request's token and its creator, or None: looked up once per request, first by the rate
+    limits (which run before the views) and then by `authenticate`. Its use is noted (a write) only
+    on a request that writes anyway: a GET never writes."""
+    if "api_found" not in g:
+        scheme, _sep, raw = request.headers.get("Authorization", "").partition(" ")
+        writes = request.method not in ("GET", "HEAD", "OPTIONS")
+        g.api_found = (
+            tokens.authenticate(db.session(), raw.strip(), clock.now(), note_use=writes)
+            if scheme.lower() == "bearer"
+            else None
+        )
+    return g.api_found
+
+
+def _rate_key() -> str:
+    """One count per valid token; every request without one, per client address. So a new made-up
+    token each time neither dodges the limit nor adds a key to the limiter's storage, and what others
+    send without a valid token never uses up a valid token's allowance."""
+    found = _found()
+    return f"api-token:{found[0].id}" if found else f"api-unauthenticated:{request.remote_addr}"
 
 
 @bp.before_request
 def authenticate():
     """Bearer token, checked on every request (a revoked token, or its creator's lost permission,
     stops it at once); the organisation and its contract in force read with it."""
-    header = request.headers.get("Authorization", "")
-    scheme, _sep, raw = header.partition(" ")
-    writes = request.method not in ("GET", "HEAD", "OPTIONS")  # a GET never writes: its use is not noted
-    found = (
-        tokens.authenticate(db.session(), raw.strip(), clock.now(), note_use=writes)
-        if scheme.lower() == "bearer"
-        else None
-    )
+    found = _found()
+    writes = request.method not in ("GET", "HEAD", "OPTIONS")
     if found is None:
         title, detail = explained(401)
         raise Problem(401, title, detail, headers={"WWW-Authenticate": 'Bearer realm="subs-wizard"'})
@@ -215,13 +223,16 @@ def no_cookies(response):
     return response
 
 
-limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_token_key)(bp)
-# Requests refused for want of a valid token, counted per client address: without it, a new made-up
-# token each time would dodge the per-token limit above (each a lookup, and a key in the limiter's storage).
-limiter.limit(
+# Shared across the API's operations (one allowance, not one per address), per valid token; requests
+# without a valid token have their own, smaller one per client address.
+limiter.shared_limit(
+    lambda: current_app.config["API_RATE_LIMIT"], scope="api", key_func=_rate_key, exempt_when=lambda: _found() is None
+)(bp)
+limiter.shared_limit(
     lambda: current_app.config["API_FAILED_AUTH_LIMIT"],
-    key_func=lambda: f"api-unauthenticated:{request.remote_addr}",
-    deduct_when=lambda response: response.status_code == 401,
+    scope="api-unauthenticated",
+    key_func=_rate_key,
+    exempt_when=lambda: _found() is not None,
 )(bp)
 
 
