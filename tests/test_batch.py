@@ -566,3 +566,16 @@ def test_a_batch_checked_before_the_lines_were_kept_is_checked_again_not_a_500(a
     resent = b.client.post(url + "/save", data={"csrf_token": csrf_token(page), "version": hidden(page, "version")[0]})
     assert resent.status_code == 303 and resent.headers["Location"].endswith(url.rsplit("/", 1)[-1])  # check again
     assert query(lambda s: s.scalar(select(func.count(Subscription.id)))) == 0
+
+
+def test_the_pages_larger_limits_are_for_people_logged_in_only(app, buyer_as):
+    b = buyer_as("owner")
+    url = start(b)
+
+    def big():  # past the app's 16 KiB a multipart body; within the page's own limits
+        csv_file = (io.BytesIO(b"x" * 40_000), "f.csv")
+        return {"csrf_token": "x", "_go": "later", "lines-0-email": "a" * 100, "csv": csv_file}
+
+    stranger = app.test_client().post(url, data=big(), content_type="multipart/form-data")
+    assert stranger.status_code == 413  # the app's own limits, before any login or CSRF check
+    assert b.client.post(url, data=big(), content_type="multipart/form-data").status_code == 400  # read; CSRF refused

@@ -50,7 +50,9 @@ FORM_CHUNKS = 2 * 64 * 1024  # werkzeug.formparser.MultiPartParser reads 64 KiB 
 
 @bp.url_value_preprocessor
 def room_for_the_lines(endpoint: str | None, values: dict | None) -> None:
-    if endpoint is not None and endpoint.rsplit(".", 1)[-1] == "edit":
+    # Only for someone logged in (that reads the login, not the body): nobody else gets a server to
+    # read more than the app's usual limits.
+    if endpoint is not None and endpoint.rsplit(".", 1)[-1] == "edit" and current_user.is_authenticated:
         request.max_form_parts = at_least(request.max_form_parts, FORM_PARTS)
         request.max_content_length = at_least(request.max_content_length, FORM_BYTES)
         request.max_form_memory_size = at_least(request.max_form_memory_size, FORM_CHUNKS)
