@@ -4,12 +4,14 @@ one, and `KINDS` names the actions people filter the log by."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from .db import changed
 from .models import AuditEvent
 
 # action -> what it is called on the audit log page (and in its CSV), in the reader's language.
@@ -47,3 +49,12 @@ def record(
     )
     sess.add(event)
     return event
+
+
+def purge_unowned(sess: Session, now: datetime, max_age_days: int) -> int:
+    """Delete the events no organisation owns (failed logins naming no account) older than the age;
+    the caller commits. How many there were is what they tell the operator, so they are not kept long."""
+    statement = delete(AuditEvent).where(
+        AuditEvent.organisation_id.is_(None), AuditEvent.created_at < now - timedelta(days=max_age_days)
+    )
+    return changed(sess, statement.execution_options(synchronize_session=False))

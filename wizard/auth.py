@@ -159,9 +159,8 @@ def login():
             audit.record(
                 db.session(), user.organisation_id, user.id, "login.failed", f"user:{user.id}", now(), email=user.email
             )
-        else:
-            email = normalise_email(form.email.data)[:254]
-            audit.record(db.session(), None, None, "login.failed", "user:unknown", now(), email=email)
+        else:  # without the address typed: often a real person's mistyped one, and no owner's to read
+            audit.record(db.session(), None, None, "login.failed", "user:unknown", now())
         db.session().commit()
         form.password.errors.append(_("Email or password is wrong."))
         return render_template("wizard/login.html", form=form), 401

@@ -12,7 +12,7 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from . import clock, db, drafts, embedding, migrate, notify, porting, queue
+from . import audit, clock, db, drafts, embedding, migrate, notify, porting, queue
 from .emails import EmailAddressError, normalise_email
 from .models import Organisation, User
 from .passwords import MAX_LENGTH, MIN_LENGTH, hash_password, password_problem
@@ -91,13 +91,24 @@ def create_user_command(email, name, org_number, owner, permissions, password):
 @click.option("--days", type=int, default=None, help="Age in days (default: DRAFT_MAX_AGE_DAYS).")
 @with_appcontext
 def purge_drafts_command(days):
-    """Delete unfinished orders untouched for longer than the configured age and free their numbers."""
+    """Delete unfinished orders untouched for longer than the configured age and free their numbers,
+    and the record of failed logins naming no account older than that."""
     days = days if days is not None else current_app.config["DRAFT_MAX_AGE_DAYS"]
     count = drafts.purge(db.session(), clock.now(), days)
+    unknown = audit.purge_unowned(db.session(), clock.now(), days)
+    db.session().commit()
     age = ngettext("%(num)s day", "%(num)s days", days)
     click.echo(
         ngettext(
             "Purged %(num)s draft older than %(age)s.", "Purged %(num)s drafts older than %(age)s.", count, age=age
+        )
+    )
+    click.echo(
+        ngettext(
+            "Purged %(num)s failed login naming no account, older than %(age)s.",
+            "Purged %(num)s failed logins naming no account, older than %(age)s.",
+            unknown,
+            age=age,
         )
     )
 
