@@ -540,7 +540,7 @@ def _check_if_match(draft: Draft) -> None:
         raise Problem(
             428,
             _("If-Match needed"),
-            _("Send the draft's ETag, as you read it, in an If-Match header."),
+            _("Send the draft's ETag, as you read it, in an If-Match header (“*” names no version)."),
         )
     if wanted != _etag(draft):
         raise Problem(
