@@ -120,6 +120,15 @@ def _retry_after(exc) -> dict:
     return {"Retry-After": "60"} if limit is not None else {}
 
 
+def _stale() -> Problem:
+    """412: the draft's version is not the one the request names (If-Match, or an order's version)."""
+    return Problem(412, _("The draft changed meanwhile"), _("Read it again, then retry."))
+
+
+def _not_found(detail: str) -> Problem:
+    return Problem(404, explained(404)[0], detail)
+
+
 def _pointers(fields, base: str):
     """webargs' {"field": [messages]} (nested for nested fields) as one {pointer, detail} per message:
     a JSON pointer (RFC 6901, its segments escaped) into the body, or "#/query/…" for the query."""
@@ -382,7 +391,7 @@ def _draft(draft_id: str) -> Draft:
     """A single order's draft this token's person may see, or 404 (another tenant's too)."""
     draft = drafts.get_open(db.session(), g.api_user, draft_id)
     if draft is None or draft.kind != "single":
-        raise Problem(404, _("Not found"), _("There is no draft %(id)s here.", id=draft_id[:40]))
+        raise _not_found(_("There is no draft %(id)s here.", id=draft_id[:40]))
     return draft
 
 
@@ -526,7 +535,7 @@ def discard_draft(draft_id):
         drafts.discard(sess, draft, draft.version, clock.now(), g.api_user.id)
     except drafts.StaleDraft:
         sess.rollback()
-        raise Problem(412, _("The draft changed meanwhile"), _("Read it again, then retry.")) from None
+        raise _stale() from None
     sess.commit()
     return ""
 
@@ -543,11 +552,7 @@ def _check_if_match(draft: Draft) -> None:
             _("Send the draft's ETag, as you read it, in an If-Match header (“*” names no version)."),
         )
     if wanted != _etag(draft):
-        raise Problem(
-            412,
-            _("The draft changed meanwhile"),
-            _("Read it again, then retry."),
-        )
+        raise _stale()
 
 
 @bp.route("/drafts/<draft_id:draft_id>/steps/<step_key:step_key>", methods=["PUT"])
@@ -599,7 +604,7 @@ def answer_step(body, draft_id, step_key):
         ) from None
     except drafts.StaleDraft:
         ctx.sess.rollback()
-        raise Problem(412, _("The draft changed meanwhile"), _("Read it again, then retry.")) from None
+        raise _stale() from None
     ctx.sess.commit()
     ctx.answers = answers
     return _draft_body(ctx), 200, {"ETag": _etag(draft)}
@@ -689,7 +694,7 @@ def _place(body: dict) -> tuple[dict, int]:
         else orders.existing(ctx.sess, draft.id)
     )
     if isinstance(result, orders.Problem) and result.step == orders.STALE:
-        raise Problem(412, _("The draft changed meanwhile"), _("Read it again, then retry."))
+        raise _stale()
     if isinstance(result, orders.Problem):
         raise Problem(
             409,
@@ -701,7 +706,7 @@ def _place(body: dict) -> tuple[dict, int]:
             ],
         )
     if result is None:
-        raise Problem(404, _("Not found"), _("There is no draft %(id)s here.", id=body["draft_id"][:40]))
+        raise _not_found(_("There is no draft %(id)s here.", id=body["draft_id"][:40]))
     subscription = db.session().get(Subscription, result.id)
     assert subscription is not None  # placed, or found placed, a moment ago
     return {
@@ -769,7 +774,7 @@ def read_subscription(subscription_id):
     """One subscription of the organisation."""
     subscription = db.session().get(Subscription, subscription_id)
     if subscription is None or subscription.organisation_id != g.api_org.id:
-        raise Problem(404, _("Not found"), _("There is no subscription %(id)s here.", id=subscription_id))
+        raise _not_found(_("There is no subscription %(id)s here.", id=subscription_id))
     return _subscription_body(subscription)
 
 
