@@ -164,7 +164,7 @@ def test_the_buyer_is_told_by_e_mail_when_the_operator_schedules_or_rejects(buye
     assert "Port rejected" in words and "Reason: The number's owner says no" in words and "By the operator" in words
 
 
-def test_a_port_can_be_cancelled_only_while_its_date_is_more_than_a_working_day_away(buyer_as, query, clock):  # noqa: F811
+def test_a_port_can_be_cancelled_only_while_its_date_is_more_than_a_working_day_away(app, buyer_as, query, clock):  # noqa: F811
     b = buyer_as("buyer")
     subscription = order_port(b, query)
     porting_date = query(lambda s: s.get(Subscription, subscription).porting_date)
@@ -173,7 +173,11 @@ def test_a_port_can_be_cancelled_only_while_its_date_is_more_than_a_working_day_
     b = buyer_as("buyer")  # logged in again: a login does not last days
     words = text_of(b.get(f"{SUBS}/subscriptions/{subscription}"))
     assert "one working day away or less: the move can no longer be stopped" in words
+    assert "Call customer service if the number must not move" in words  # no SUPPORT_PHONE configured
     assert "Cancel the port request" not in words
+    app.config["SUPPORT_PHONE"] = "+46771000000"
+    words = text_of(b.get(f"{SUBS}/subscriptions/{subscription}"))
+    assert "Call customer service on 077-100 00 00 if the number must not move" in words
     url = f"{SUBS}/subscriptions/{subscription}/cancel-port"
     assert b.get(url).status_code == 302  # no confirmation page: back to the subscription
     token = csrf_token(b.get(f"{SUBS}/subscriptions/{subscription}").get_data(as_text=True))

@@ -102,3 +102,19 @@ def test_prices_are_formatted_by_babel(app, locale, expected):
 
     with app.test_request_context("/"), force_locale(locale):
         assert money(19900) == expected
+
+
+@pytest.mark.parametrize("phone", ["0771-00 00 00", "+4612", "customer service"])
+def test_a_support_phone_that_is_not_one_stops_the_start_with_a_clear_message(monkeypatch, tmp_path, phone):
+    monkeypatch.setenv("SECRET_KEY", "x")
+    monkeypatch.setenv("SUPPORT_PHONE", phone)
+    with pytest.raises(RuntimeError, match="SUPPORT_PHONE .* is not a phone number in E.164 form"):
+        create_app(instance_path=str(tmp_path))
+
+
+def test_a_support_phone_comes_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "x")
+    monkeypatch.setenv("SUPPORT_PHONE", "+46771000000")
+    app = create_app(instance_path=str(tmp_path))
+    assert app.config["SUPPORT_PHONE"] == "+46771000000"
+    app.extensions["db_engine"].dispose()

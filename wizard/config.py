@@ -5,6 +5,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
+
 # Environment variables that override configuration, with their parsers.
 ENV_SETTINGS: dict[str, Callable[[str], Any]] = {
     "SECRET_KEY": str,
@@ -15,6 +17,7 @@ ENV_SETTINGS: dict[str, Callable[[str], Any]] = {
     "DRAFT_MAX_AGE_DAYS": int,
     "ESIM_SMDP_ADDRESS": str,
     "PUBLIC_URL": str,
+    "SUPPORT_PHONE": lambda v: v.strip() or None,
     "TRUSTED_HOSTS": lambda v: [host.strip() for host in v.split(",") if host.strip()] or None,
     "API_RATE_LIMIT": str,
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in {"1", "true", "yes"},
@@ -71,6 +74,9 @@ class Defaults:
     ESIM_SMDP_ADDRESS = "smdp.example-operator.test"
     # Where people reach the wizard: links in e-mails written outside a request (the operator's command line).
     PUBLIC_URL = "http://127.0.0.1:5000"
+    # Customer service's number (E.164, e.g. +46771000000), named where only a call can help (a port
+    # too close to its date to cancel here). None: "call customer service" without a number.
+    SUPPORT_PHONE: str | None = None
     # The host names the wizard answers to (Flask 3.1 checks each request's Host header; others get
     # 400), so a forged Host cannot put another site into the links of e-mails written in a request.
     # None: any, for a local installation. Mounted, the host's own setting applies.
@@ -135,6 +141,7 @@ def load(app, test_config=None):
         app.config["DATABASE_URL"] = sqlite_url(app)
     _require_secret_key(app)
     _require_known_theme(app)
+    _require_support_phone(app)
 
 
 # A frame on another site is a cross-site context: its session cookie must be SameSite=None (so it
@@ -208,6 +215,20 @@ def resource_dir(name: str) -> Path:
 def themes() -> list[str]:
     """The themes there are: static/themes/<name>.css."""
     return sorted(path.stem for path in (resource_dir("static") / "themes").glob("*.css"))
+
+
+def _require_support_phone(app):
+    """Refuse to start with a SUPPORT_PHONE that is not a phone number, rather than fail on the page
+    that names it."""
+    phone = app.config.get("SUPPORT_PHONE")
+    if phone is None:
+        return
+    try:
+        valid = phonenumbers.is_valid_number(phonenumbers.parse(phone))
+    except phonenumbers.NumberParseException:
+        valid = False
+    if not valid or not phone.startswith("+"):
+        raise RuntimeError(f"SUPPORT_PHONE {phone!r} is not a phone number in E.164 form, such as +46771000000.")
 
 
 def _require_known_theme(app):

@@ -462,16 +462,24 @@ def next_working_day(today: date) -> date:
     return _calendar(today.year).get_nth_working_day(today, 1)
 
 
-def cancel_refusal(subscription: Subscription, today: date) -> str | None:
+def cancel_refusal(subscription: Subscription, today: date, support_phone: str | None = None) -> str | None:
     """Why the buyer can no longer cancel this port (None when they can): it must still be submitted
     or scheduled, with its porting date more than one working day away (the operators need that long
-    to stop a move)."""
+    to stop a move). `support_phone` (E.164), when the operator configured one, is the number to call."""
     if subscription.porting_status not in {"submitted", "scheduled"}:
         return _("Only a port that is submitted or scheduled can be cancelled.")
     if subscription.porting_date is not None and subscription.porting_date <= next_working_day(today):
+        day = format_date(subscription.porting_date, "medium")
+        if support_phone:
+            return _(
+                "The porting date, %(date)s, is one working day away or less: the move can no longer be stopped."
+                " Call customer service on %(phone)s if the number must not move.",
+                date=day,
+                phone=numbers.national(support_phone),
+            )
         return _(
             "The porting date, %(date)s, is one working day away or less: the move can no longer be stopped."
             " Call customer service if the number must not move.",
-            date=format_date(subscription.porting_date, "medium"),
+            date=day,
         )
     return None

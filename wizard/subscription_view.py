@@ -1,7 +1,7 @@
 """After the purchase: a subscription's page (what was bought, for whom, at what price, and what has
 happened to it since, from the audit log), cancelling a port request, and the eSIM page."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import or_, select
@@ -95,7 +95,7 @@ def cancel_refusal(subscription: Subscription) -> str | None:
     """Why this port cannot be cancelled now (None when it can; '' when it is not a port at all)."""
     if subscription.porting_status is None:
         return ""
-    return porting.cancel_refusal(subscription, clock.today())
+    return porting.cancel_refusal(subscription, clock.today(), current_app.config["SUPPORT_PHONE"])
 
 
 @bp.route(f"{SUBSCRIPTION}/cancel-port", methods=["GET", "POST"])
