@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 
 from tests.conftest import Browser
 from tests.pages import h1, links, notices, page
+from tests.test_concurrency import race
 from wizard import tokens
 from wizard.db import Base
 from wizard.models import ApiToken, User
@@ -122,6 +123,19 @@ def test_reloading_after_make_token_makes_no_second_token(login_as, query):
     assert notices(page(listed)) == ["This token was made already; it is shown only once."]
     assert shown_token(listed) is None and raw not in listed.get_data(as_text=True)
     assert ["Intranet sync" in row for row in list_rows(listed)] == [True]
+    assert count_tokens(query) == 1
+
+
+def test_one_form_sent_twice_at_once_makes_one_token(app, login_as, query):
+    """A double click without JavaScript: both posts carry the same form and the same session cookie,
+    so only the database can tell; the form's one-time value is unique among tokens."""
+    buyer = login_as("buyer")
+    form = make_token_form(buyer, "Intranet sync")
+    cookie = buyer.client.get_cookie("session")
+    twin = app.test_client()
+    twin.set_cookie("session", cookie.value, domain=cookie.domain or "localhost")
+    answers = race([lambda: buyer.client.post(URL, data=form), lambda: twin.post(URL, data=form)])
+    assert sorted(r.status_code for r in answers) == [200, 303]
     assert count_tokens(query) == 1
 
 

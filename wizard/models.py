@@ -375,6 +375,7 @@ class ApiToken(Base):
     as they are at each request (authenticate checks them), until it is revoked."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = (Index("uq_api_tokens_form_once", "form_once", unique=True),)
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -387,6 +388,9 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # to the minute (tokens.authenticate)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The one-time value of the form that made it (tokens_view.py): unique, so a form sent twice, even
+    # twice at once, makes one token.
+    form_once: Mapped[str | None] = mapped_column(String(40))
     user: Mapped[User] = relationship()
 
 

@@ -31,8 +31,9 @@ def digest(raw: str) -> str:
     return hashlib.sha256(raw.encode("ascii")).hexdigest()
 
 
-def create(sess: Session, user: User, name: str, now: datetime) -> tuple[ApiToken, str]:
-    """A new token of `user` named `name`, added to the session, and the token itself (shown once)."""
+def create(sess: Session, user: User, name: str, now: datetime, form_once: str | None = None) -> tuple[ApiToken, str]:
+    """A new token of `user` named `name`, added to the session (flushed: a `form_once` that made a
+    token already raises IntegrityError), and the token itself (shown once)."""
     raw = SCHEME + secrets.token_urlsafe(32)
     token = ApiToken(
         organisation_id=user.organisation_id,
@@ -41,6 +42,7 @@ def create(sess: Session, user: User, name: str, now: datetime) -> tuple[ApiToke
         token_hash=digest(raw),
         prefix=raw[:PREFIX_LENGTH],
         created_at=now,
+        form_once=form_once,
     )
     sess.add(token)
     sess.flush()

@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired
 
@@ -28,16 +29,14 @@ from .visitor import current_user
 
 bp = Blueprint("tokens", __name__)
 
-# A reload of the page that showed a new token posts its form again. To make that harmless, each
-# form carries a one-time value (`once`, random, made when the form is rendered); the POST that makes
-# a token notes it in the session, and a POST whose value is noted already makes nothing and says so.
-# The other way, POST/redirect/GET, would need the raw token to survive until the GET: in the session
-# (Flask's cookie is signed, not encrypted: the token would sit readable in the browser's cookie jar,
-# and in every copy of that cookie) or on the server (which must never hold it). So the token stays in
-# the POST's own response (no-store, like every page) and the session holds only used form values,
-# which are worth nothing to anyone. A GET writes nothing, so tabs each have a form of their own.
-FORMS_USED = "api_token_forms_used"  # session key: the `once` values of forms that made a token
-FORMS_REMEMBERED = 20  # the most recent ones are enough to catch a reload
+# A reload of the page that showed a new token posts its form again, and a double click may send it
+# twice at once. To make both harmless, each form carries a one-time value (`once`, random, made when
+# the form is rendered), stored with the token it made under a unique index: a second post of the same
+# form breaks that index and makes nothing, and the page says so. The other way, POST/redirect/GET,
+# would need the raw token to survive until the GET: in the session (Flask's cookie is signed, not
+# encrypted: the token would sit readable in the browser's cookie jar) or on the server (which must
+# never hold it). So the token stays in the POST's own response (no-store, like every page). A GET
+# writes nothing, so tabs each have a form of their own.
 ONCE = re.compile(r"[A-Za-z0-9_-]{22}")  # secrets.token_urlsafe(16)
 
 
@@ -75,15 +74,15 @@ def api_tokens():
     once = request.form.get("once", "")  # not form.once.data: a field missing from the post gets its default
     if not ONCE.fullmatch(once):
         abort(400)  # not a form of this page (or of a release before `once`): the page asks to try again
-    used = session.get(FORMS_USED)
-    used = used if isinstance(used, list) else []
-    if once in used:
-        flash(_("This token was made already; it is shown only once."), "warning")
-        return redirect(url_for("wizard.tokens.api_tokens"), 303)
     if not form.validate():
         return render(form, status=422)
     sess = db.session()
-    token, raw = tokens.create(sess, current_user, form.name.data.strip(), now())
+    try:
+        token, raw = tokens.create(sess, current_user, form.name.data.strip(), now(), form_once=once)
+    except IntegrityError:  # this form made a token already (a reload, or a second click at once)
+        sess.rollback()
+        flash(_("This token was made already; it is shown only once."), "warning")
+        return redirect(url_for("wizard.tokens.api_tokens"), 303)
     audit.record(
         sess,
         current_user.organisation_id,
@@ -94,7 +93,6 @@ def api_tokens():
         name=token.name,
     )
     sess.commit()
-    session[FORMS_USED] = [*used, once][-FORMS_REMEMBERED:]
     return render(TokenForm(formdata=None), new_token=raw)
 
 
