@@ -18,14 +18,14 @@ from typing import Any
 
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from . import notify, numbers, pricing, queue
+from . import drafts, notify, numbers, pricing, queue
 from .context import StepContext
-from .db import as_int, changed
+from .db import as_int
 from .effects import HOLDING_CHOICES
 from .forms import organisation_users
 from .i18n import money
@@ -411,14 +411,7 @@ def buy(
     order), re-check every line against today's data, then buy them all under one order in this
     transaction, or nothing. Returns the order, the check with its problems, or STALE."""
     sess, draft = ctx.sess, ctx.draft
-    closed = changed(
-        sess,
-        update(Draft)
-        .where(Draft.id == draft.id, Draft.status == "open", Draft.version == checked_version)
-        .values(status="submitted", version=Draft.version + 1, updated_at=ctx.now)
-        .execution_options(synchronize_session=False),
-    )
-    if closed != 1:
+    if not drafts.close(sess, draft, checked_version, ctx.now, "submitted"):
         sess.rollback()
         return existing_order(ctx) or STALE
     # The shared choices too, with their forms on what was posted at the check: a price item withdrawn

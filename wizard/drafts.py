@@ -85,15 +85,22 @@ def save_answers(
     return draft.version
 
 
-def discard(sess: Session, draft: Draft, expected_version: int | None, now: datetime, actor_id: int) -> None:
+def close(sess: Session, draft: Draft, expected_version: int | None, now: datetime, status: str) -> bool:
+    """Move an open draft to `status` (submitted by a Save, discarded) if nobody saved or closed it since
+    `expected_version`: one conditional UPDATE in the caller's transaction; False when another request
+    came first."""
     result = changed(
         sess,
         update(Draft)
         .where(Draft.id == draft.id, Draft.version == expected_version, Draft.status == "open")
-        .values(status="discarded", version=Draft.version + 1, updated_at=now)
+        .values(status=status, version=Draft.version + 1, updated_at=now)
         .execution_options(synchronize_session=False),
     )
-    if result != 1:
+    return result == 1
+
+
+def discard(sess: Session, draft: Draft, expected_version: int | None, now: datetime, actor_id: int) -> None:
+    if not close(sess, draft, expected_version, now, "discarded"):
         raise StaleDraft(draft.id)
     numbers.release_holds(sess, draft.id)
     kind = (draft.answers or {}).get("type", {}).get("kind")

@@ -15,9 +15,8 @@ from werkzeug.datastructures import MultiDict
 
 from . import drafts, flow, mail, numbers, outbox, pricing, queue, review
 from .context import StepContext
-from .db import changed
 from .effects import HOLDING_CHOICES
-from .models import AuditEvent, Draft, MexPair, Order, PhoneNumber, Sim, Subscription, User
+from .models import AuditEvent, MexPair, Order, PhoneNumber, Sim, Subscription, User
 from .sim import activation_code, grouped
 from .steps import STEPS
 
@@ -95,14 +94,8 @@ def place(ctx: StepContext, buyer: User, checked_version: int | None) -> Subscri
     first one's subscription; the unique draft_id makes a duplicate impossible.
     """
     sess, draft = ctx.sess, ctx.draft
-    closed = changed(
-        sess,
-        update(Draft)
-        .where(Draft.id == draft.id, Draft.status == "open", Draft.version == checked_version)
-        .values(status="submitted", version=Draft.version + 1, updated_at=ctx.now)
-        .execution_options(synchronize_session=False),
-    )
-    if closed != 1:  # another request saved it first, or changed an answer meanwhile
+    if not drafts.close(sess, draft, checked_version, ctx.now, "submitted"):
+        # another request saved it first, or changed an answer meanwhile
         sess.rollback()
         return existing(sess, draft.id) or Problem(STALE, {})
     problem = recheck(ctx)
