@@ -27,7 +27,7 @@ from sqlalchemy import Select, and_, or_, select
 from wtforms import DateField, Form, SelectField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
-from . import db, numbers
+from . import db, numbers, porting
 from .audit import KINDS
 from .clock import BUSINESS_ZONE, today
 from .forms import BASIS, KIND
@@ -47,14 +47,6 @@ PER_PAGE = 50
 CSV_BATCH = 500
 OPERATOR = "operator"  # the Person filter's value for events without a person (the operator, the system)
 CSV_INJECTION = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula
-
-PORTING_STATUS = {
-    "submitted": _l("Submitted"),
-    "scheduled": _l("Scheduled"),
-    "completed": _l("Completed"),
-    "rejected": _l("Rejected"),
-    "cancelled": _l("Cancelled"),
-}
 
 
 class DayField(DateField):
@@ -243,8 +235,8 @@ def details(event: AuditEvent, everyone: dict[int, Person], w: Plain = PLAIN) ->
         said.append(
             _(
                 "Status %(old)s → %(new)s",
-                old=w.value(named(PORTING_STATUS, old) or old or "–"),
-                new=w.value(named(PORTING_STATUS, new) or new or "–"),
+                old=w.value(named(porting.PORTING_STATUS_NAMES, old) or old or "–"),
+                new=w.value(named(porting.PORTING_STATUS_NAMES, new) or new or "–"),
             )
         )
     if "date" in data:

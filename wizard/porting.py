@@ -16,6 +16,7 @@ from babel import Locale
 from babel.lists import format_list
 from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -280,6 +281,14 @@ PORTING_TRANSITIONS: dict[str, frozenset[str]] = {
     "cancelled": frozenset(),
 }
 PORTING_STATUSES = tuple(PORTING_TRANSITIONS)
+# Each porting status in the reader's language (a person's page, the audit log).
+PORTING_STATUS_NAMES = {
+    "submitted": _l("Submitted"),
+    "scheduled": _l("Scheduled"),
+    "completed": _l("Completed"),
+    "rejected": _l("Rejected"),
+    "cancelled": _l("Cancelled"),
+}
 # What the subscription's own status becomes when the porting reaches a status.
 SUBSCRIPTION_STATUS_AFTER = {
     "scheduled": "pending_port",

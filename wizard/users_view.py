@@ -18,7 +18,7 @@ from phonenumbers import NumberParseException
 from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from . import db, mex, numbers
+from . import db, mex, numbers, porting
 from .clock import now
 from .db import INTEGER_MAX, as_int
 from .forms import BASIS, KIND, SearchForm
@@ -52,13 +52,6 @@ PROBLEMS = {
     "control": _l("Remove the control character (such as a tab or a line break) from the number"),
 }
 SUBSCRIPTION_STATUS = {"active": _l("Active"), "pending_port": _l("Waiting for porting"), "cancelled": _l("Cancelled")}
-PORTING_STATUS = {
-    "submitted": _l("Submitted"),
-    "scheduled": _l("Scheduled"),
-    "completed": _l("Completed"),
-    "rejected": _l("Rejected"),
-    "cancelled": _l("Cancelled"),
-}
 
 
 @dataclass
@@ -197,7 +190,7 @@ def panel_context(sess, user: User, state: PanelState) -> dict:
         kinds=KIND,
         bases=BASIS,
         statuses=SUBSCRIPTION_STATUS,
-        porting_statuses=PORTING_STATUS,
+        porting_statuses=porting.PORTING_STATUS_NAMES,
     )
 
 
