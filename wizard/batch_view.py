@@ -136,6 +136,17 @@ def edit(draft_id):
             changed = Changed(csv_error=str(exc))
     # What was typed, kept; the answers of an earlier check are dropped with it (the batch is checked again).
     kept = {"type": draft.answers["type"], "form": shared_raw, "lines": lines or [batch.blank_line()]}
+    checking = request.form.get("_go") != "later" and not any(
+        name in request.form for name in ("_add", "_remove", "_upload")
+    )
+    checked, forms = None, None
+    if checking:  # Check and continue
+        forms = batch.shared_forms(ctx, request.form)
+        shared, problems = batch.check_shared(ctx, forms)
+        checked = batch.check(ctx, shared, lines)
+        checked.problems = problems + checked.problems
+        if checked.ok:  # each line's answers as checked, for Check your answers (Save checks them again)
+            kept = {**kept, **shared, "checked": checked.lines}
     try:
         drafts.save_answers(ctx.sess, draft, kept, draft.version, ctx.now)
     except drafts.StaleDraft:
@@ -147,22 +158,10 @@ def edit(draft_id):
     if request.form.get("_go") == "later":
         flash(_("Your order is saved. Finish it any time from Unfinished orders."), "success")
         return whole_page(url_for("wizard.subs.subs"))
-    if any(name in request.form for name in ("_add", "_remove", "_upload")):
+    if checked is None:
         return show_change(ctx, lines, changed)
-    forms = batch.shared_forms(ctx, request.form)
-    shared, problems = batch.check_shared(ctx, forms)
-    checked = batch.check(ctx, shared, lines)
-    checked.problems = problems + checked.problems
     if not checked.ok:
         return render(ctx, request.form, lines, status=422, checked=checked, forms=forms)
-    # Each line's answers as checked, so Check your answers reads them (Save checks them all again).
-    done = {**kept, **shared, "checked": checked.lines}
-    try:
-        drafts.save_answers(ctx.sess, draft, done, draft.version, ctx.now)
-    except drafts.StaleDraft:
-        db.session().rollback()
-        return render(ctx, request.form, lines, status=409, stale=True)
-    ctx.sess.commit()
     return redirect(url_for("wizard.batches.review", draft_id=draft.id), 303)
 
 
