@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from tests.test_api_schema import ANSWERS
 from tests.test_concurrency import race
 from wizard import clock, db, tokens
 from wizard.extensions import limiter
@@ -60,16 +61,7 @@ def mobile_esim_draft(api) -> dict:
     assert created.status_code == 201 and created.headers["ETag"] == f'"{created.get_json()["version"]}"'
     draft = created.get_json()
     assert draft["next_step"] == "price_basis" and [s["key"] for s in draft["route"]][0] == "type"
-    for key, values in [
-        ("price_basis", {"basis": "unbound"}),
-        ("call_rate", {"code": "rate-fixed"}),
-        ("data_package", {"code": "data-5"}),
-        ("number", {"choice": "new"}),
-        ("sim", {"sim_kind": "esim"}),
-        ("pbx", {"mode": "independent"}),
-        ("user", {"user_id": "5"}),
-        ("top_up", {"top_up": "no"}),
-    ]:
+    for key, values in ANSWERS:
         draft = answer(api, draft, key, values)
     assert draft["next_step"] == "review" and draft["summary"]["monthly_ore"] > 0
     return draft

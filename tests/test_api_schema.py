@@ -30,6 +30,7 @@ from sqlalchemy import select
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from tests.conftest import TEST_CONFIG
+from tests.test_esim import ESIM_ORDER
 from wizard import clock, create_app, db, migrate, tokens
 from wizard.models import User
 from wizard.seed import seed_demo
@@ -50,17 +51,8 @@ EXAMPLES = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )
-# A mobile order with an eSIM and a new number, step by step (as tests/test_api.py answers it).
-ANSWERS = [
-    ("price_basis", {"basis": "unbound"}),
-    ("call_rate", {"code": "rate-fixed"}),
-    ("data_package", {"code": "data-5"}),
-    ("number", {"choice": "new"}),
-    ("sim", {"sim_kind": "esim"}),
-    ("pbx", {"mode": "independent"}),
-    ("user", {"user_id": "5"}),
-    ("top_up", {"top_up": "no"}),
-]
+# A mobile order with an eSIM and a new number, step by step (tests/test_api.py answers it too).
+ANSWERS = [*ESIM_ORDER, ("user", {"user_id": "5"}), ("top_up", {"top_up": "no"})]
 # Values a form may meet: every valid answer above and some of other routes, and text, numbers and
 # booleans of any kind (the description allows these three for each field).
 KNOWN = sorted({v for _key, values in ANSWERS for v in values.values()}) + [
