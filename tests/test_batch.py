@@ -14,7 +14,7 @@ from babel.dates import format_date
 from sqlalchemy import func, select, update
 
 from bench import batch as bench_batch
-from bench.batch import icc
+from bench.batch import SHARED, icc
 from bench.sqlcount import SqlCounter
 from tests import pages
 from tests.conftest import csrf_token
@@ -28,13 +28,6 @@ from wizard.porting import earliest_porting_date
 from wizard.sim import grouped
 
 SUBS = "/settings/account/subs"
-SHARED = {
-    "price_basis-basis": "unbound",
-    "call_rate-code": "rate-fixed",
-    "data_package-code": "data-5",
-    "pbx-mode": "independent",
-    "top_up-top_up": "no",
-}
 
 
 def csv_of(rows: list[dict], separator: str) -> str:
