@@ -15,7 +15,7 @@ from tests.test_browser import (  # noqa: F401  (fixtures are used by name)
     log_in,
     new_context,
 )
-from tests.test_journey_browser import PHONE, Walker
+from tests.test_journey_browser import ARTIFACTS, PHONE, Walker
 
 pytestmark = pytest.mark.browser
 
@@ -24,9 +24,7 @@ pytestmark = pytest.mark.browser
 def test_a_port_is_followed_and_cancelled_from_its_page(live_server, new_context, console, js, viewport, request):  # noqa: F811
     page = new_context(java_script_enabled=js, viewport=viewport).new_page()
     auditor = Auditor(new_context().new_page())
-    w = Walker(page, auditor, js, f"aftersale-{request.node.callspec.id}", errors=False)
-    w.folder = w.folder.parent.parent / "aftersale" / request.node.callspec.id
-    w.folder.mkdir(parents=True, exist_ok=True)
+    w = Walker(page, auditor, js, request.node.callspec.id, errors=False, artifacts=ARTIFACTS.parent / "aftersale")
     log_in(page, live_server)
     page.get_by_role("button", name="Add Subs mobile").click()
     w.at("price_basis")

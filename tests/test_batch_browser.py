@@ -129,9 +129,7 @@ def start_mobile_batch(page):
 
 
 def walker(page, auditor, js: bool, name: str) -> Walker:
-    w = Walker(page, auditor, js, name, errors=True)
-    w.folder = ARTIFACTS.parent / "batch" / name
-    w.folder.mkdir(parents=True, exist_ok=True)
+    w = Walker(page, auditor, js, name, errors=True, artifacts=ARTIFACTS.parent / "batch")
     for old in w.folder.glob("*.png"):  # only this run's pages
         old.unlink()
     return w

@@ -37,9 +37,10 @@ class Walker:
     """Walks one browser page through the wizard: looks at each page (a screenshot and axe) and
     counts the POSTs each step took."""
 
-    def __init__(self, page, auditor: Auditor, js: bool, name: str, errors: bool):
+    def __init__(self, page, auditor: Auditor, js: bool, name: str, errors: bool, artifacts: Path = ARTIFACTS):
+        """Screenshots go to `artifacts`/`name` (test-artifacts/journey/ unless another folder is named)."""
         self.page, self.auditor, self.js, self.errors = page, auditor, js, errors
-        self.folder = ARTIFACTS / name
+        self.folder = artifacts / name
         self.folder.mkdir(parents=True, exist_ok=True)
         self.seen = 0
         self.posts: list[str] = []
