@@ -2,7 +2,7 @@
 
 A new token is in the response to the POST that made it and nowhere else: it is not stored (only its
 hash), nor put in the session for a redirect to show, so reloading or coming back never shows it
-again; a reload that posts the form again makes no second token (see `FORMS_USED`). Revoking asks
+again; a reload that posts the form again makes no second token (see `ONCE`). Revoking asks
 first, on a page of its own, then redirects as usual; the owner sees and may revoke the
 organisation's tokens.
 """
